@@ -353,7 +353,9 @@ export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
   for (const index of failed) {
     const s = run.settledItem(index);
     const reason = s?.status === "rejected" ? s.reason : undefined;
-    (reason?.kind === "cancelled" && reason.message.includes(CLOBBERED_WHILE_RUNNING)
+    // Cancelled by the clobber, or ended as the clobber removed the run's directory (docker).
+    ((reason?.kind === "cancelled" || reason?.kind === "infrastructure") &&
+        reason.message.includes(CLOBBERED_WHILE_RUNNING)
       ? clobbered
       : reason?.kind === "cancelled"
       ? cancelled

@@ -1105,15 +1105,39 @@ export class DockerTarget implements Target {
       return run;
     }
     const signal = options.signal;
+    /**
+     * The run's directory went while it was followed (its knot was clobbered): its items not
+     * ended end cancelled, saying so, since no record of them is left.
+     */
+    const gone = async (e?: unknown): Promise<boolean> => {
+      if ((e !== undefined && !(e instanceof Deno.errors.NotFound)) || await pathExists(dir)) {
+        return false;
+      }
+      control.settleAll((index) =>
+        failureRecord({
+          index,
+          attempt: Math.max(1, tried.get(index) ?? 1),
+          jobId: `${runId}:${index}`,
+          kind: "cancelled",
+        }, { name: "CancelledError", message: clobberedReason(this.#o.knot) })
+      );
+      return true;
+    };
     const work = (async () => {
       while (!run.finished && !signal?.aborted) {
         // A container a cancel could not kill may still end an item read as cancelled: the run is
         // followed until it stops, never driven meanwhile.
-        const lock = options.finish === false || holding() ? undefined : takeLock(dir);
-        if (lock === undefined) {
-          await sleep(FOLLOW_MS, signal).catch(() => {});
-          await look(await this.#undriven(dir, runId));
-          continue;
+        let lock: Deno.FsFile | undefined;
+        try {
+          lock = options.finish === false || holding() ? undefined : takeLock(dir);
+          if (lock === undefined) {
+            await sleep(FOLLOW_MS, signal).catch(() => {});
+            await look(await this.#undriven(dir, runId));
+            continue;
+          }
+        } catch (e) {
+          if (await gone(e)) break;
+          throw e;
         }
         state.locked = true;
         try {
@@ -1816,8 +1840,8 @@ function goneError(e: unknown, dir: string): Error | undefined {
     return undefined;
   } catch {
     return new CloudknotError(
-      `The run's directory ${dir} is gone: its knot was clobbered (or the directory removed) ` +
-        `while the run ran, so nothing of it is kept; map the inputs again`,
+      `The run's directory ${dir} is gone (or was removed): its knot ${CLOBBERED_WHILE_RUNNING}; ` +
+        `map the inputs again`,
       { cause: e },
     );
   }

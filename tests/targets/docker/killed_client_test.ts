@@ -8,7 +8,7 @@ import { CONTAINER_LABELS } from "../../../src/targets/docker/docker_target.ts";
 import { withDockerKnots } from "../../support/docker_knots.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 import { startForLine } from "../../support/deno_child.ts";
-import { cliHere } from "../../cli/helpers.ts";
+import { cliHere, lines, spawnCli } from "../../cli/helpers.ts";
 import { containers, quiet, recordKeys } from "./docker_runs.ts";
 
 /**
@@ -142,6 +142,50 @@ dockerTest(
         assert.match(logs.get(attempt) ?? "", /item \d+ started/, `the log of ${attempt}`);
       }
       await knot.clobber();
+    });
+  },
+);
+
+dockerTest(
+  "results following a docker run that another process drives ends when a third clobbers the knot, its items cancelled as clobbered, with no command to run on the knot gone",
+  async () => {
+    await withDockerKnots("cloudknot-docker-kill-", async ({ dir, baseImage }) => {
+      const { child: driver, line: runId } = await startForLine([
+        "run",
+        "-A",
+        "--lock=tests/deno.lock",
+        new URL("../../fixtures/docker_client.ts", import.meta.url).href,
+        dir,
+        baseImage,
+      ]);
+      const home = {
+        dir,
+        env: { CLOUDKNOT_LOCAL_DIR: dir, CLOUDKNOT_CONFIG_FILE: join(dir, "config.ini") },
+      };
+      const follower = spawnCli(home, ["results", "resumable", runId]);
+      const followed = lines(follower.stdout);
+      assert.deepEqual(JSON.parse((await followed.read()).value!), { index: 0, value: 0 });
+      // Stopped while the clobber runs: it finds the run's directory gone when it goes on.
+      Deno.kill(follower.pid, "SIGSTOP");
+      const knot = await Knot.create({ name: "resumable", target: "docker", dir, docker: quiet });
+      await knot.clobber();
+      Deno.kill(follower.pid, "SIGCONT");
+      const rest: Record<string, unknown>[] = [];
+      for (let line = await followed.read(); !line.done; line = await followed.read()) {
+        rest.push(JSON.parse(line.value));
+      }
+      const [status, stderr] = await Promise.all([
+        follower.status,
+        new Response(follower.stderr).text(),
+      ]);
+      assert.equal(status.code, 1, stderr);
+      assert.ok(rest.some((l) => l.error !== undefined), JSON.stringify(rest));
+      assert.match(
+        stderr,
+        /items were cancelled as knot resumable was clobbered while the run ran/,
+      );
+      assert.doesNotMatch(stderr, /cloudknot (retry|logs) resumable/);
+      await driver.status;
     });
   },
 );
