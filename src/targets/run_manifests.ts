@@ -109,6 +109,29 @@ export function requestCancel(dir: string, reason: string): void {
 }
 
 /**
+ * Takes back the request to cancel the run in `dir` with `reason` (a knot's clobber that gave up
+ * waiting for the run's process): a request with another reason, a cancel of its own, stays.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { withdrawCancel } from "./run_manifests.ts";
+ *
+ * withdrawCancel(runDir, "The run stopped because its knot …");
+ * ```
+ *
+ * @param dir The run's folder.
+ * @param reason The reason it was asked with.
+ */
+export function withdrawCancel(dir: string, reason: string): void {
+  if (cancelRequest(dir) !== reason) return;
+  try {
+    Deno.removeSync(join(dir, CANCEL_FILE));
+  } catch {
+    // Gone already.
+  }
+}
+
+/**
  * Why another handle asked to cancel the run in `dir`, or `undefined` if none
  * did.
  *

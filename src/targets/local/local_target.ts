@@ -40,6 +40,7 @@ import {
   isRunName,
   readRunManifests,
   requestCancel,
+  withdrawCancel,
 } from "../run_manifests.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
@@ -990,6 +991,8 @@ export class LocalTarget implements Target {
     for (const run of live) {
       while (run.isLive()) {
         if (Date.now() >= deadline) {
+          // Not clobbered: the runs go on, and none ends saying its knot was.
+          for (const asked of live) withdrawCancel(asked.dir, clobberedReason(this.#o.knot));
           throw new CloudknotError(
             `Knot ${this.#o.knot} was not clobbered: the process that runs its run ` +
               `${basename(run.dir)} did not stop it within ${waitMs / 1000} s of being asked to ` +
