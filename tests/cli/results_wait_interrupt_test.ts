@@ -53,7 +53,7 @@ async function interruptWhileWaiting(
   const stdout = new Response(child.stdout).text();
   const err = lines(child.stderr);
   let said = "";
-  while (!/^Waiting for run /m.test(said)) {
+  while (!/^(Waiting for run |Run \S+ is still going)/m.test(said)) {
     const { value, done } = await err.read();
     assert.ok(!done, `${args.join(" ")} ended before it said it waits:\n${said}`);
     said += `${value}\n`;
@@ -105,6 +105,32 @@ Deno.test("Ctrl-C on cloudknot results of a run still going prints the results r
     const all = await cli(home, ["results", "halfway", runId]);
     assert.equal(all.code, 0, all.stderr);
     assert.deepEqual(ndjson(all.stdout), [ITEM_0, ITEM_1]);
+  });
+});
+
+Deno.test("Ctrl-C on cloudknot retry while it waits for the run to end retries nothing, prints nothing on stdout, exits 130 and says how to retry it once it ends; the run goes on", async () => {
+  await withHome(async (home) => {
+    const marker = join(home.dir, "go");
+    const { runId, output } = await mapHalfDone(home, "retrying", marker);
+    for (const mode of [[], ["--json"]]) {
+      const r = await interruptWhileWaiting(home, ["retry", "retrying", ...mode]);
+      assert.equal(r.status.signal, null, `it ended by itself, not by the signal:\n${r.stderr}`);
+      assert.equal(r.status.code, 130, r.stderr);
+      assert.equal(r.stdout, "");
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^interrupted: stopped waiting for run ${runId} of knot retrying, which goes on, and ` +
+            `retried nothing: \`cloudknot retry retrying ${runId}\` retries its failed items once ` +
+            `it ends, and \`cloudknot cancel retrying ${runId}\` stops it$`,
+          "m",
+        ),
+      );
+    }
+    await Deno.writeTextFile(marker, "");
+    const mapped = await output;
+    assert.equal(mapped.code, 0, new TextDecoder().decode(mapped.stderr));
+    assert.equal((await cli(home, ["knot", "show", "retrying", "--json"])).code, 0);
   });
 });
 

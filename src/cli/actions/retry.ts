@@ -9,7 +9,8 @@
  */
 import type { RetryOptions } from "../../run/retry.ts";
 import { cliSettings } from "../common/aws.ts";
-import { followRun } from "../common/follow_run.ts";
+import { followRun, INTERRUPTED } from "../common/follow_run.ts";
+import { untilCtrlC } from "../common/interrupted.ts";
 import { openRun } from "../common/run_reader.ts";
 import { markFreshReading } from "../../run/fresh_reading.ts";
 import { refuseUnorderedJson } from "../common/options.ts";
@@ -69,13 +70,33 @@ export async function run(ctx: CommandContext): Promise<number> {
       ...(timeout !== undefined ? { timeout } : {}),
       ...(permissions !== undefined ? { permissions } : {}),
     };
-    if (!earlier.finished && !quiet) {
-      const { total, succeeded, failed } = earlier.counts;
-      await ctx.log(ctx.err(
-        "dim",
-        `Run ${earlier.runId} is still going (${succeeded + failed}/${total} done): waiting ` +
-          "for it to end, then retrying its failed items",
-      ));
+    if (!earlier.finished) {
+      // Ctrl-C meanwhile stops the waiting, never the run, and retries nothing.
+      const waited = await untilCtrlC(async (signal) => {
+        if (!quiet) {
+          const { total, succeeded, failed } = earlier.counts;
+          await ctx.log(ctx.err(
+            "dim",
+            `Run ${earlier.runId} is still going (${succeeded + failed}/${total} done): ` +
+              "waiting for it to end, then retrying its failed items",
+          ));
+        }
+        await new Promise<void>((resolve) => {
+          signal.addEventListener("abort", () => resolve(), { once: true });
+          earlier.done.then(() => resolve(), () => resolve());
+        });
+        return 0;
+      });
+      if (waited === INTERRUPTED) {
+        const { knot, runId } = earlier;
+        await ctx.log(ctx.err(
+          "yellow",
+          `interrupted: stopped waiting for run ${runId} of knot ${knot}, which goes on, and ` +
+            `retried nothing: \`cloudknot retry ${knot} ${runId}\` retries its failed items ` +
+            `once it ends, and \`cloudknot cancel ${knot} ${runId}\` stops it`,
+        ));
+        return INTERRUPTED;
+      }
     }
     if (aws !== undefined) {
       // A knot whose queue or compute environment was deleted outside
