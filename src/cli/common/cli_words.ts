@@ -149,7 +149,7 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   // A docker knot's runs and handles (targets/docker/docker_target.ts, docker_knot.ts): whole
   // calls, before the bare target option below would rewrite inside them.
   [
-    /open the knot again, which builds its image again from its build directory \(Knot\.create\(\{ name: "([^"]*)", target: "docker" \}\)\), then run the items with run\.retry\(\) \(or cloudknot retry [^,]*, which does both\)/g,
+    /open the knot again \(Knot\.create\(\{ name: "([^"]*)", target: "docker" \}\)\), then run the items with run\.retry\(\), which builds its image again from its build directory \(or cloudknot retry [^,]*, which does both\)/g,
     (name) =>
       `run cloudknot retry ${name}, which builds the knot's image again from its build ` +
       "directory and runs the items again",

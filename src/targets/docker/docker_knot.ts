@@ -238,9 +238,13 @@ async function openHeld(
   }
   // The id of the image this knot's maps run, which another process creating the knot again
   // with another function may take the image's name from.
-  const imageId = found === undefined || runtime !== RUNTIME_PROTOCOL
+  // A knot opened by name whose image is gone from Docker builds it at its next map or retry
+  // (`knotImage`), not here: a clobber, a reader, never build what they do not run.
+  const imageId = found !== undefined && runtime === RUNTIME_PROTOCOL
+    ? found.Id
+    : fresh || found !== undefined
     ? (await build()).imageId
-    : found.Id;
+    : undefined;
   const built: FunctionArtifact = image.artifact!;
   // An image restored from its build directory keeps the record's function name (the build
   // directory knows only the image's) and sources when its function is the same.

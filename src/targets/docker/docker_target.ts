@@ -1815,9 +1815,9 @@ let runStoreWrites = 0;
  * @returns The advice.
  */
 export function imageGoneAdvice(knot: string): string {
-  return `open the knot again, which builds its image again from its build directory ` +
-    `(Knot.create({ name: "${knot}", target: "docker" })), then run the items with ` +
-    `run.retry() (or cloudknot retry ${knot}, which does both)`;
+  return `open the knot again (Knot.create({ name: "${knot}", target: "docker" })), then run the ` +
+    `items with run.retry(), which builds its image again from its build directory (or ` +
+    `cloudknot retry ${knot}, which does both)`;
 }
 
 /**

@@ -14,7 +14,7 @@ import { dockerTest } from "../../support/docker_available.ts";
 import { quiet } from "./docker_runs.ts";
 
 dockerTest(
-  "a knot whose image was removed builds it again at map(), and its containers never pull an image from a registry",
+  "a knot whose image was removed builds it again at map() or retry(), not when opened (its clobber builds nothing), and its containers never pull an image from a registry",
   async () => {
     await withDockerKnots("cloudknot-docker-", async ({ dir, baseImage }) => {
       // A docker client that notes each `docker run` it passes on; with a `remove-at` file, it
@@ -77,7 +77,12 @@ exec docker "$@"
       const again = await Knot.create({ name: "rebuilt", target: "docker", dir, docker: quiet });
       const retried = await (await again.collect(removed.runId)).retry({ progress: false });
       assert.deepEqual(await retried.results(), [1, 4]);
-      await knot.clobber();
+      // Opened by name only to be clobbered, a knot whose image is gone builds nothing.
+      await quiet.removeImage(image, { force: true });
+      const doomed = await Knot.create({ name: "rebuilt", target: "docker", dir, docker: quiet });
+      assert.equal(await quiet.inspectImage(image), undefined, "opening it built its image");
+      await doomed.clobber();
+      assert.equal(await quiet.inspectImage(image), undefined);
     });
   },
 );
