@@ -72,7 +72,7 @@ dockerTest(
       // Its summary shows its image and what its containers run with.
       assert.match(
         Deno.inspect(knot),
-        /^  image: +cloudknot\/\S+:local\n  folder: +\S+resumable\n  containers: +\d+ at once\n  attempts: +\d+$/m,
+        /^ {2}image: +cloudknot\/\S+:local\n {2}folder: +\S+resumable\n {2}containers: +\d+ at once\n {2}attempts: +\d+$/m,
       );
       const run = await knot.collect(runId);
       assert.deepEqual(await run.results(), Array.from({ length: 8 }, (_, i) => i * 2));
