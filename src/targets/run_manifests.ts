@@ -7,6 +7,8 @@
  * @module
  */
 import { join } from "node:path";
+import { failureRecord } from "../job/record.ts";
+import type { RunControl } from "../run/map_run.ts";
 
 /**
  * Reads the manifest of every run folder under `root`, oldest first: a folder
@@ -152,4 +154,37 @@ export function cancelRequest(dir: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Ends every item of a run that has not ended as cancelled, with `message`: what a reader of a
+ * run on this machine does when the run's folder goes under it (its knot clobbered), since no
+ * record of those items is left to read.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { settleCancelled } from "./run_manifests.ts";
+ *
+ * settleCancelled(control, runId, tried, clobberedReason(knot));
+ * ```
+ *
+ * @param control The run's control.
+ * @param runId The run's id.
+ * @param attempts The last attempt each item was known to run (1 when none is known).
+ * @param message Why they ended.
+ */
+export function settleCancelled(
+  control: RunControl,
+  runId: string,
+  attempts: ReadonlyMap<number, number>,
+  message: string,
+): void {
+  control.settleAll((index) =>
+    failureRecord({
+      index,
+      attempt: Math.max(1, attempts.get(index) ?? 1),
+      jobId: `${runId}:${index}`,
+      kind: "cancelled",
+    }, { name: "CancelledError", message })
+  );
 }

@@ -88,6 +88,7 @@ import {
   isRunName,
   readRunManifests,
   requestCancel,
+  settleCancelled,
 } from "../run_manifests.ts";
 import type { ItemResources } from "../../run/retry.ts";
 import { checkMachineResources } from "../machine_resources.ts";
@@ -1113,14 +1114,7 @@ export class DockerTarget implements Target {
       if ((e !== undefined && !(e instanceof Deno.errors.NotFound)) || await pathExists(dir)) {
         return false;
       }
-      control.settleAll((index) =>
-        failureRecord({
-          index,
-          attempt: Math.max(1, tried.get(index) ?? 1),
-          jobId: `${runId}:${index}`,
-          kind: "cancelled",
-        }, { name: "CancelledError", message: clobberedReason(this.#o.knot) })
-      );
+      settleCancelled(control, runId, tried, clobberedReason(this.#o.knot));
       return true;
     };
     const work = (async () => {

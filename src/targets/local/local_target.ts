@@ -40,6 +40,7 @@ import {
   isRunName,
   readRunManifests,
   requestCancel,
+  settleCancelled,
   withdrawCancel,
 } from "../run_manifests.ts";
 import { LocalStore } from "../../store/local.ts";
@@ -684,19 +685,14 @@ export class LocalTarget implements Target {
       if (await pathExists(dir)) return false;
       const clobbered = await pathExists(join(o.root, CLOBBERING_FILE)) ||
         !await pathExists(join(o.root, "knot.json"));
-      control.settleAll((index) =>
-        failureRecord({
-          index,
-          attempt: Math.max(1, tried.get(index) ?? 1),
-          jobId: `${runId}:${index}`,
-          kind: "cancelled",
-        }, {
-          name: "CancelledError",
-          message: clobbered
-            ? clobberedReason(o.knot)
-            : `The run's folder ${dir} was removed while it was read, so nothing more of it is ` +
-              `kept; map the inputs again`,
-        })
+      settleCancelled(
+        control,
+        runId,
+        tried,
+        clobbered
+          ? clobberedReason(o.knot)
+          : `The run's folder ${dir} was removed while it was read, so nothing more of it is ` +
+            `kept; map the inputs again`,
       );
       return true;
     };
