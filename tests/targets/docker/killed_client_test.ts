@@ -12,11 +12,11 @@ import { cliHere, lines, spawnCli } from "../../cli/helpers.ts";
 import { containers, quiet, recordKeys } from "./docker_runs.ts";
 
 /**
- * Starts `tests/fixtures/docker_client.ts`, running `concurrency` containers
- * at once, and kills it once 2 of its 8 items have a record.
+ * Starts `tests/fixtures/docker_client.ts`, running `concurrency` containers at once: the client
+ * and the id of its run, once its map has returned.
  */
-async function killedMidway(dir: string, baseImage: string, concurrency = 2): Promise<string> {
-  const { child: client, line: runId } = await startForLine([
+function startClient(dir: string, baseImage: string, concurrency = 2) {
+  return startForLine([
     "run",
     "-A",
     "--lock=tests/deno.lock",
@@ -25,6 +25,14 @@ async function killedMidway(dir: string, baseImage: string, concurrency = 2): Pr
     baseImage,
     String(concurrency),
   ]);
+}
+
+/**
+ * Starts `tests/fixtures/docker_client.ts`, running `concurrency` containers
+ * at once, and kills it once 2 of its 8 items have a record.
+ */
+async function killedMidway(dir: string, baseImage: string, concurrency = 2): Promise<string> {
+  const { child: client, line: runId } = await startClient(dir, baseImage, concurrency);
   const runDir = join(dir, "resumable", "runs", runId);
   while ((await recordKeys(runDir).catch(() => [])).length < 2) {
     await new Promise((r) => setTimeout(r, 50));
@@ -150,14 +158,7 @@ dockerTest(
   "results following a docker run that another process drives ends when a third clobbers the knot, its items cancelled as clobbered, with no command to run on the knot gone",
   async () => {
     await withDockerKnots("cloudknot-docker-kill-", async ({ dir, baseImage }) => {
-      const { child: driver, line: runId } = await startForLine([
-        "run",
-        "-A",
-        "--lock=tests/deno.lock",
-        new URL("../../fixtures/docker_client.ts", import.meta.url).href,
-        dir,
-        baseImage,
-      ]);
+      const { child: driver, line: runId } = await startClient(dir, baseImage);
       const home = {
         dir,
         env: { CLOUDKNOT_LOCAL_DIR: dir, CLOUDKNOT_CONFIG_FILE: join(dir, "config.ini") },
