@@ -219,9 +219,10 @@ console.log(JSON.stringify(await run.results()));`,
     const shown = (cells.find((c) => c.id === "show")?.outputs ?? [])
       .find((o: Output) => o.output_type === "execute_result")?.data;
     assert.match((shown?.["text/html"] ?? []).join(""), /<b>Knot jsr-notebook<\/b>/);
-    assert.equal(
+    // Its target's rows, as a terminal shows them: its folder, and what its items run with.
+    assert.match(
       (shown?.["text/plain"] ?? []).join(""),
-      "Knot jsr-notebook\n  target:   local\n  function: func (func)",
+      /^Knot jsr-notebook\n {2}target: +local\n {2}function: +func \(func\)\n {2}folder: +\S+\/jsr-notebook\n[^]*\n {2}permissions: net$/,
     );
     assert.ok(machine.registry.requests.includes("GET /@cloudknot/cloudknot/meta.json 200"));
   },
