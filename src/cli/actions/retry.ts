@@ -11,6 +11,7 @@ import type { RetryOptions } from "../../run/retry.ts";
 import { cliSettings } from "../common/aws.ts";
 import { followRun, INTERRUPTED } from "../common/follow_run.ts";
 import { untilCtrlC } from "../common/interrupted.ts";
+import { untilAborted } from "../../util/sleep.ts";
 import { openRun } from "../common/run_reader.ts";
 import { markFreshReading } from "../../run/fresh_reading.ts";
 import { refuseUnorderedJson } from "../common/options.ts";
@@ -81,10 +82,7 @@ export async function run(ctx: CommandContext): Promise<number> {
               "waiting for it to end, then retrying its failed items",
           ));
         }
-        await new Promise<void>((resolve) => {
-          signal.addEventListener("abort", () => resolve(), { once: true });
-          earlier.done.then(() => resolve(), () => resolve());
-        });
+        await untilAborted(earlier.done, signal).catch(() => {});
         return 0;
       });
       if (waited === INTERRUPTED) {

@@ -121,6 +121,7 @@ export async function openRun(
     await local?.goneRuns() ?? [],
     local === undefined ? undefined : { knotRoot: knot.root, runs: local.runsElsewhere() },
   );
+  const retriedBy = () => Promise.resolve(retryOf(runs, manifest.runId));
   if (options.use === "retry") {
     // A retry runs items: on the knot itself, with this machine's workers or Docker.
     const opened = await Knot.create({
@@ -133,7 +134,7 @@ export async function openRun(
       run,
       manifest,
       finishing: () => false,
-      retriedBy: () => Promise.resolve(retryOf(runs, manifest.runId)),
+      retriedBy,
       close: () => Promise.resolve(),
     };
   }
@@ -151,7 +152,7 @@ export async function openRun(
     manifest,
     // Its map may die while the command waits: the handle then takes the run over.
     finishing: () => finish && !run.finished && (goneAtOpen || tookOverRun(dir)),
-    retriedBy: () => Promise.resolve(retryOf(runs, manifest.runId)),
+    retriedBy,
     close: () => {
       stop.abort();
       return Promise.resolve();

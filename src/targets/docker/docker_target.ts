@@ -1052,7 +1052,7 @@ export class DockerTarget implements Target {
       let undriven: RunContainer[] | undefined;
       // This handle's own cancel of the run it drove: it holds the lock until its cancellations
       // are saved, and no other process drives the run meanwhile.
-      const undrivenNow = () => state.locked ? listRunning() : this.#undriven(dir, runId);
+      const undrivenNow = () => state.locked ? listRunning() : this.#undriven(runId);
       while (!run.finished && (undriven = await undrivenNow()) === undefined) {
         await sleep(FOLLOW_MS);
         await read(new Set());
@@ -1099,7 +1099,7 @@ export class DockerTarget implements Target {
       followed.show(runningItems(running, children, control));
     };
     // Before the handle is returned: its counts and view show what runs now.
-    await look(await this.#undriven(dir, runId));
+    await look(await this.#undriven(runId));
     // A run that ended while no process drove it: its ended containers go before it is returned.
     if (run.finished && options.finish !== false) {
       await this.#tidy(dir, runId);
@@ -1126,7 +1126,7 @@ export class DockerTarget implements Target {
           lock = options.finish === false || holding() ? undefined : takeLock(dir);
           if (lock === undefined) {
             await sleep(FOLLOW_MS, signal).catch(() => {});
-            await look(await this.#undriven(dir, runId));
+            await look(await this.#undriven(runId));
             continue;
           }
         } catch (e) {
@@ -1219,10 +1219,8 @@ export class DockerTarget implements Target {
    * no one saves what its other containers ended with, so a reader need not
    * wait for their attempts. `undefined` while a process drives it.
    */
-  async #undriven(dir: string, runId: string): Promise<RunContainer[] | undefined> {
-    const lock = takeLock(dir);
-    if (lock === undefined) return undefined;
-    lock.close();
+  async #undriven(runId: string): Promise<RunContainer[] | undefined> {
+    if (await this.isLive(runId)) return undefined;
     return await this.#containers({ [CONTAINER_LABELS.run]: runId }, { running: true });
   }
 

@@ -265,10 +265,7 @@ export class LocalTarget implements Target {
     }
     // Another handle's clobber (this process's or another's) took the knot's record: a run made
     // now would bring its folder back, and no item could load the function.
-    const root = o.root;
-    if (
-      await pathExists(join(root, CLOBBERING_FILE)) || !await pathExists(join(root, "knot.json"))
-    ) {
+    if (await this.#clobberedElsewhere()) {
       throw new CloudknotError(
         `Knot ${o.knot} was clobbered since this handle opened it, its function with it: create ` +
           `it again (Knot.create({ name: "${o.knot}", func })) and map the items again`,
@@ -683,8 +680,7 @@ export class LocalTarget implements Target {
      */
     const gone = async (): Promise<boolean> => {
       if (await pathExists(dir)) return false;
-      const clobbered = await pathExists(join(o.root, CLOBBERING_FILE)) ||
-        !await pathExists(join(o.root, "knot.json"));
+      const clobbered = await this.#clobberedElsewhere();
       settleCancelled(
         control,
         runId,
@@ -728,6 +724,13 @@ export class LocalTarget implements Target {
     };
     work.then(release, release);
     return run;
+  }
+
+  /** Whether a clobber of the knot (this process's other handle's, or another process's) began. */
+  async #clobberedElsewhere(): Promise<boolean> {
+    const root = this.#o.root;
+    return await pathExists(join(root, CLOBBERING_FILE)) ||
+      !await pathExists(join(root, "knot.json"));
   }
 
   /**
