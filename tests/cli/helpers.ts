@@ -147,6 +147,22 @@ export function lines(stream: ReadableStream<Uint8Array>): ReadableStreamDefault
     .getReader();
 }
 
+/**
+ * Reads what a spawned command line prints from here on, to its end: the NDJSON lines left on
+ * stdout (read through `stdout`, its `lines` reader), how it ended, and its whole stderr.
+ */
+export async function restOf(
+  child: Deno.ChildProcess,
+  stdout: ReadableStreamDefaultReader<string>,
+): Promise<{ lines: Record<string, unknown>[]; status: Deno.CommandStatus; stderr: string }> {
+  const rest: Record<string, unknown>[] = [];
+  for (let line = await stdout.read(); !line.done; line = await stdout.read()) {
+    rest.push(JSON.parse(line.value));
+  }
+  const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+  return { lines: rest, status, stderr };
+}
+
 /** The NDJSON lines of an output, parsed. */
 export function ndjson(text: string): Record<string, unknown>[] {
   return text.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));

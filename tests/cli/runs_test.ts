@@ -8,6 +8,7 @@ import {
   JOBS,
   lines,
   ndjson,
+  restOf,
   ROOT,
   spawnCli,
   withHome,
@@ -433,14 +434,7 @@ Deno.test("results following a live run ends when another process clobbers the k
     const clobbered = await cli(home, ["knot", "clobber", "killed", "--yes"]);
     assert.equal(clobbered.code, 0, clobbered.stderr);
     Deno.kill(follower.pid, "SIGCONT");
-    const rest: Record<string, unknown>[] = [];
-    for (let line = await followed.read(); !line.done; line = await followed.read()) {
-      rest.push(JSON.parse(line.value));
-    }
-    const [status, stderr] = await Promise.all([
-      follower.status,
-      new Response(follower.stderr).text(),
-    ]);
+    const { lines: rest, status, stderr } = await restOf(follower, followed);
     assert.equal(status.code, 1, stderr);
     assert.deepEqual(rest.map((l) => (l.error as { kind: string }).kind), [
       "cancelled",

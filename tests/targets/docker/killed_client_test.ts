@@ -8,7 +8,7 @@ import { CONTAINER_LABELS } from "../../../src/targets/docker/docker_target.ts";
 import { withDockerKnots } from "../../support/docker_knots.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 import { startForLine } from "../../support/deno_child.ts";
-import { cliHere, lines, spawnCli } from "../../cli/helpers.ts";
+import { cliHere, lines, restOf, spawnCli } from "../../cli/helpers.ts";
 import { containers, quiet, recordKeys } from "./docker_runs.ts";
 
 /**
@@ -171,14 +171,7 @@ dockerTest(
       const knot = await Knot.create({ name: "resumable", target: "docker", dir, docker: quiet });
       await knot.clobber();
       Deno.kill(follower.pid, "SIGCONT");
-      const rest: Record<string, unknown>[] = [];
-      for (let line = await followed.read(); !line.done; line = await followed.read()) {
-        rest.push(JSON.parse(line.value));
-      }
-      const [status, stderr] = await Promise.all([
-        follower.status,
-        new Response(follower.stderr).text(),
-      ]);
+      const { lines: rest, status, stderr } = await restOf(follower, followed);
       assert.equal(status.code, 1, stderr);
       assert.ok(rest.some((l) => l.error !== undefined), JSON.stringify(rest));
       assert.match(
