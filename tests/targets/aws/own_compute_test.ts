@@ -1,6 +1,7 @@
 // The options given to a knot that exists without `compute` are checked against the knot's own
-// compute type, not the default's (EC2): a SPOT knot takes its bidPercentage again. A knot made
-// anew is still checked against the default, before anything changes on AWS.
+// compute type, not the default's (EC2): a SPOT knot takes its bidPercentage again, and a Fargate
+// knot memory that pairs with its own vCPUs. A knot made anew is still checked against the default,
+// before anything changes on AWS.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CloudknotInputError, Knot } from "../../../mod.ts";
@@ -52,6 +53,50 @@ dockerTest(
       );
       assert.equal(refused.message, 'bidPercentage needs compute "SPOT"');
       assert.deepEqual(emu.mutatingRequests(), []);
+    } finally {
+      await emu.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+dockerTest(
+  "a Fargate knot given memory alone updates with its own vCPUs, and memory its vCPUs do not take is refused by the update before any request that changes AWS",
+  async () => {
+    const emu = await startEmulator({ registry: true });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-own-compute-" });
+    try {
+      const session = await sessionFor(emu);
+      const state = new StateFile({ path: join(dir, "cloudknot") });
+      const common = {
+        name: "lambs",
+        target: "aws" as const,
+        session,
+        state,
+        cloudknotDir: join(dir, "home"),
+        baseImage: await ensureBaseImage(),
+        func: square,
+      };
+      await Knot.create({ ...common, compute: "FARGATE", vcpus: 2, memory: 4096 });
+
+      // 16 GiB takes 2 vCPUs on Fargate, not the 1 a new knot would have.
+      await Knot.create({ ...common, memory: 16384, warn: () => {} });
+      const revisions = emu.batch.jobDefinitions.get(`${common.name}-ck-jd`) ?? [];
+      assert.equal(revisions.length, 2);
+      assert.deepEqual(
+        (revisions.at(-1)!.containerProperties as { resourceRequirements: unknown[] })
+          .resourceRequirements,
+        [{ type: "VCPU", value: "2" }, { type: "MEMORY", value: "16384" }],
+      );
+
+      const before = emu.mutatingRequests().length;
+      const refused = await rejects(
+        Knot.create({ ...common, memory: 32768 }),
+        CloudknotInputError,
+      );
+      assert.match(refused.message, /2 vCPU takes memory of 4096 to 16384 MiB/);
+      assert.match(refused.message, /keeps its own retries 3, vcpus 2 where they are not given/);
+      assert.equal(emu.mutatingRequests().length, before);
     } finally {
       await emu.close();
       await Deno.remove(dir, { recursive: true });

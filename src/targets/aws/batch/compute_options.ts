@@ -418,7 +418,13 @@ export function validateComputeOptions(
   const vcpus = options.vcpus ?? 1;
   let memory: number;
   if (fargate) {
-    const sizes = FARGATE_MEMORY.get(vcpus);
+    // Memory alone given to an existing knot pairs with the vCPUs of its job definition, which
+    // its update reads and checks the pair with before changing anything: here, any size.
+    const alone = options.vcpus === undefined && options.compute === undefined &&
+      options.memory !== undefined;
+    const sizes = alone
+      ? [...new Set([...FARGATE_MEMORY.values()].flat())].sort((a, b) => a - b)
+      : FARGATE_MEMORY.get(vcpus);
     if (sizes === undefined || typeof vcpus !== "number") {
       fail(
         "vcpus",
@@ -435,6 +441,9 @@ export function validateComputeOptions(
       );
     }
     memory = options.memory ?? sizes[0]!;
+    if (alone && !sizes.includes(memory)) {
+      fail("memory", `On Fargate, memory must be one of the sizes Fargate takes, not ${memory}`);
+    }
     if (!sizes.includes(memory)) {
       fail(
         "memory",
