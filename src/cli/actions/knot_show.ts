@@ -31,7 +31,8 @@ import { readParsRecords } from "../../resources/pars.ts";
 import { formatTime, renderTable } from "../common/table.ts";
 import type { RunManifest } from "../../job/payload.ts";
 import type { AwsKnotRecord } from "../../targets/aws/catalog.ts";
-import { revisionRuntime } from "../../targets/aws/batch/runtime_check.ts";
+import { definitionRuntime } from "../../targets/aws/batch/runtime_check.ts";
+import { inCliWords } from "../common/cli_words.ts";
 import { dockerClobberState, type DockerKnotRecord } from "../../targets/docker/catalog.ts";
 import { readRuntimeProtocol, RUNTIME_PROTOCOL_LABEL } from "../../job/runtime_protocol.ts";
 
@@ -164,14 +165,28 @@ async function showAws(ctx: CommandContext, name: string): Promise<number> {
     runs.push({ manifest, counts: run.counts, finished: run.finished });
     await close();
   }
+  // What of it is gone or DISABLED (a map says it cannot run, a create with its function heals
+  // it), read as a map reads it; one DescribeJobDefinitions gives its revision too.
+  const { batchResourceStates, knotResourcesGone, missingPars } = await import(
+    "../../targets/aws/aws_knot.ts"
+  );
+  const [{ missing, disabled, jobDefinition }, parsGone] = await Promise.all([
+    batchResourceStates(reader.session, record),
+    missingPars(reader.session, cliSettings(ctx).state, record),
+  ]);
   // As a map decides: by its revision's tag (the record's, if Batch no longer describes it).
-  const revision = await revisionRuntime(reader.session.batch, record.jobDefinition);
-  const protocol = revision === undefined ? record.runtime : revision.protocol;
+  const protocol = jobDefinition === undefined ? record.runtime : definitionRuntime(jobDefinition);
   const runtime = runtimeView(record.name, "aws", protocol);
+  // A clobber that has not finished says what it left itself.
+  const cannotRun = record.clobberStartedAt === undefined &&
+      (missing.length > 0 || disabled.length > 0 || parsGone !== undefined)
+    ? inCliWords(knotResourcesGone(record, missing, parsGone, disabled))
+    : undefined;
   if (ctx.flag("json")) {
     await ctx.print(JSON.stringify({
       ...awsKnotJson(record, image),
       runtime: runtimeJson(runtime),
+      cannotRun: cannotRun ?? null,
       runs: runs.map(runJson),
     }));
     return 0;
@@ -199,7 +214,7 @@ async function showAws(ctx: CommandContext, name: string): Promise<number> {
     halfClobbered(
       record,
       (await readParsRecords(cliSettings(ctx).state)).find((p) => p.name === record.pars),
-    ),
+    ) ?? cannotRun,
     runtime.advice,
   ));
   return 0;

@@ -87,7 +87,7 @@ Deno.test("knot show says an AWS knot's image runs another version's job runtime
     await onRevision(bed, RUNTIME_PROTOCOL, RUNTIME_PROTOCOL);
     const current = await show(bed);
     assert.match(current.stdout, new RegExp(`^runtime +${ours}$`, "m"));
-    assert.doesNotMatch(current.stdout, /another cloudknot version|knot create/);
+    assert.doesNotMatch(current.stdout, /another cloudknot version|rebuilds its image/);
     assert.deepEqual(current.json, { protocol: RUNTIME_PROTOCOL, current: true, advice: null });
     assert.deepEqual(bed.emu.mutatingRequests().slice(setUp), [], "knot show changes nothing");
   } finally {
@@ -123,6 +123,53 @@ Deno.test("knot show gives an AWS knot's runtime protocol as its revision's tag 
       current: true,
       advice: null,
     });
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("knot show says an AWS knot cannot run anything while its Pars is gone or its compute environment DISABLED, and how to make it again, changing nothing", async () => {
+  const bed = await startTestBed(job);
+  try {
+    // The test bed's knot uses Pars ck, which has no record: as after a forced Pars clobber.
+    await recordKnot(bed);
+    const setUp = bed.emu.mutatingRequests().length;
+    const show = async () => {
+      const text = await cli(bed, ["knot", "show", bed.knot]).ended;
+      assert.equal(text.code, 0, text.stderr);
+      const json = await cli(bed, ["knot", "show", bed.knot, "--json"]).ended;
+      assert.equal(json.code, 0, json.stderr);
+      const { cannotRun } = JSON.parse(json.stdout);
+      assert.ok(text.stdout.includes(`\n\n${cannotRun}\n`), text.stdout);
+      return cannotRun as string;
+    };
+    const parsGone = await show();
+    assert.match(
+      parsGone,
+      /^Knot squares cannot run anything: the Pars ck it uses is gone: the config file has no \[pars ck\] record any more/,
+    );
+    // In the command line's words: the command that makes it again, and the one that removes it.
+    assert.match(
+      parsGone,
+      /make what is missing again with cloudknot knot create squares MODULE EXPORT --target aws and the knot's options/,
+    );
+    assert.match(parsGone, /run cloudknot knot clobber squares --target aws/);
+    assert.doesNotMatch(parsGone, /Knot\.create|func\b/);
+
+    const [ce] = (await bed.session.batch.describeComputeEnvironments({
+      computeEnvironments: ["ck-ce"],
+    })).computeEnvironments!;
+    await bed.session.batch.updateComputeEnvironment({
+      computeEnvironment: ce!.computeEnvironmentArn!,
+      state: "DISABLED",
+    });
+    const disabled = await show();
+    assert.match(
+      disabled,
+      new RegExp(`its compute environment ${ce!.computeEnvironmentArn} is DISABLED`),
+    );
+    assert.match(disabled, /\(and enable what is disabled\)/);
+    assert.equal(bed.emu.mutatingRequests().length, setUp + 1, "knot show changes nothing");
   } finally {
     await bed.close();
   }
