@@ -992,10 +992,12 @@ export class LocalTarget implements Target {
         if (Date.now() >= deadline) {
           // Not clobbered: the runs go on, and none ends saying its knot was.
           for (const asked of live) withdrawCancel(asked.dir, clobberedReason(this.#o.knot));
+          const pid = run.driverPid();
           throw new CloudknotError(
             `Knot ${this.#o.knot} was not clobbered: the process that runs its run ` +
-              `${basename(run.dir)} did not stop it within ${waitMs / 1000} s of being asked to ` +
-              `cancel it. End that process, then clobber the knot again`,
+              `${basename(run.dir)}${pid === undefined ? "" : ` (pid ${pid})`} did not stop it ` +
+              `within ${waitMs / 1000} s of being asked to cancel it. End that process, then ` +
+              `clobber the knot again`,
           );
         }
         await sleep(FOLLOW_MS);

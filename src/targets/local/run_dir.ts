@@ -73,6 +73,8 @@ export const RUN_FILES = {
   /** The run log, which the run's driver holds locked. */
   records: RUN_LOCK_FILES.local,
   output: "output",
+  /** The process id of the run's driver, written when it takes the lock: for who must end it. */
+  driver: "driver",
 } as const;
 
 const RECORD_MAGIC = 0xce;
@@ -179,6 +181,7 @@ export class RunDir {
       mode: FILE_MODE,
     });
     run.#locked = run.#records.tryLockSync(true);
+    run.#noteDriver();
     run.#openInputs();
     await run.writeManifest(manifest);
     return run;
@@ -246,6 +249,7 @@ export class RunDir {
     });
     this.#locked = this.#records.tryLockSync(true);
     if (this.#locked) {
+      this.#noteDriver();
       this.#openInputs();
       this.#loadIndex();
     }
@@ -270,6 +274,32 @@ export class RunDir {
     if (!file.tryLockSync(true)) return true;
     file.unlockSync();
     return false;
+  }
+
+  /** Writes this process's id as the run's driver's (a hint only: a full disk leaves none). */
+  #noteDriver(): void {
+    try {
+      Deno.writeTextFileSync(join(this.dir, RUN_FILES.driver), String(Deno.pid), {
+        mode: FILE_MODE,
+      });
+    } catch {
+      // Said without its pid, then.
+    }
+  }
+
+  /**
+   * The process id of the run's driver, as it wrote it when it took the run; `undefined` when it
+   * wrote none.
+   *
+   * @returns The process id.
+   */
+  driverPid(): number | undefined {
+    try {
+      const pid = Number(Deno.readTextFileSync(join(this.dir, RUN_FILES.driver)));
+      return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Whether this process owns the run. */

@@ -159,7 +159,7 @@ Deno.test("a clobber whose other process does not stop its run removes nothing, 
         target.clobber(),
         new RegExp(
           `^CloudknotError: Knot held was not clobbered: the process that runs its run ${runId} ` +
-            `did not stop it within 0.5 s of being asked to cancel it. End that process, then ` +
+            `\\(pid ${child.pid}\\) did not stop it within 0.5 s of being asked to cancel it. End that process, then ` +
             `clobber the knot again$`,
         ),
       );
