@@ -90,7 +90,7 @@ Deno.test("the library's options and bare knot commands in a message become the 
       "the job's memory limit is 512 MiB: give the item more than 512 MiB with the memory option " +
       "of Knot.create or run.retry, or make the item smaller",
       "the job's memory limit is 512 MiB: give the item more than 512 MiB with --memory on " +
-      "cloudknot knot create, map or retry, or make the item smaller",
+      "cloudknot map or retry, or make the item smaller",
     ],
     [
       "Refusing to delete cloudknot: it is the default ECR repository, which every knot shares. " +

@@ -209,16 +209,19 @@ Deno.test("an item out of memory tells a command-line user the --memory flag, no
     for (const text of [String(error.message), String(error.summary)]) {
       assert.match(
         text,
-        /its limit of 64 MiB .*give the item more than 64 MiB with --memory on cloudknot knot create, map or retry, or make the item smaller/,
+        /its limit of 64 MiB .*give the item more than 64 MiB with --memory on cloudknot map or retry, or make the item smaller/,
       );
       assert.doesNotMatch(text, /Knot\.create|memory option/);
     }
+    // The summary's retry gives the items twice the memory, as their errors say: the same retry
+    // without it would fail them alike.
+    assert.match(r.stderr, /`cloudknot retry jobs-hog \S+ --memory double` runs them again$/m);
     const jobs = await cliHere(home, ["jobs", "jobs-hog", "--json"]);
     assert.equal(jobs.code, 0, jobs.stderr);
     const item = JSON.parse(jobs.stdout).items[0];
     assert.match(
       item.error,
-      /give the item more than 64 MiB with --memory on cloudknot knot create/,
+      /give the item more than 64 MiB with --memory on cloudknot map or retry/,
     );
     const table = await cliHere(home, ["jobs", "jobs-hog"]);
     assert.equal(table.code, 0, table.stderr);
@@ -650,5 +653,24 @@ Deno.test("map of a module whose file name is outside ASCII makes a knot of its 
     const names = (JSON.parse(listed.stdout) as { name: string }[]).map((k) => k.name);
     assert.deepEqual(names.filter((n) => n.startsWith("square")).length, 2, names.join(" "));
     assert.ok(names.some((n) => /^square-[0-9a-f]{6}$/.test(n)), names.join(" "));
+  });
+});
+
+Deno.test("a run whose workers had too little memory to start, or whose attempts were killed at their timeout, is summed up with the retry that gives them more", async () => {
+  await withHome(async (home) => {
+    const small = await cliHere(home, ["map", JOBS, "square", "--memory", "1"], {
+      stdin: "[1, 2]",
+    });
+    assert.equal(small.code, 1, small.stderr);
+    assert.match(
+      small.stderr,
+      /^2 of 2 items failed: 0, 1\n`cloudknot retry jobs-square (\S+) --memory 64` runs them again$/m,
+    );
+    // A gate never opened: the item waits until it is killed.
+    const slow = await cliHere(home, ["map", JOBS, "gate", "--timeout", "1", "--retries", "1"], {
+      stdin: JSON.stringify([{ id: 0, waitFor: join(home.dir, "never") }]),
+    });
+    assert.equal(slow.code, 1, slow.stderr);
+    assert.match(slow.stderr, /`cloudknot retry jobs-gate (\S+) --timeout 2` runs them again$/m);
   });
 });

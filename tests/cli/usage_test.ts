@@ -366,3 +366,30 @@ Deno.test("--help of the commands on an existing knot says --target picks among 
     );
   });
 });
+
+Deno.test("knot create of a local or docker knot refuses --memory, --timeout and --retries, and says to give them to cloudknot map", async () => {
+  await withHome(async (home) => {
+    for (const target of ["local", "docker"]) {
+      const r = await cli(home, [
+        "knot",
+        "create",
+        "k",
+        "examples/jobs.ts",
+        "square",
+        "--target",
+        target,
+        "--memory",
+        "200",
+      ]);
+      assert.equal(r.code, 2);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^error: --memory is for --target aws \\(a ${target} knot takes them for each run: ` +
+            `give them to cloudknot map\\)$`,
+          "m",
+        ),
+      );
+    }
+  });
+});

@@ -140,7 +140,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     throw ctx.usage(
       `${stray.join(", ")} ${
         stray.length > 1 ? "are" : "is"
-      } for --target aws (a local knot takes them at map time)`,
+      } for --target aws (a ${target} knot takes them for each run: give them to cloudknot map)`,
     );
   }
   await refuseAwsNameClash(ctx, name);

@@ -106,7 +106,7 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   ],
   [
     / with the memory option of Knot\.create or run\.retry/g,
-    () => " with --memory on cloudknot knot create, map or retry",
+    () => " with --memory on cloudknot map or retry",
   ],
   [
     /Remove only your image's tag with repo\.removeImage\(tag\)/g,

@@ -326,6 +326,9 @@ export function neverRan(reason: ItemError): boolean {
   return reason.remote.name === "MissingJobError" || reason.remote.name === WORKER_START_ERROR;
 }
 
+/** A retry with more memory or time, as an item's error advises it in the library's words. */
+const RETRY_ADVICE = /run\.retry\(\{ (memory|timeout): (\d+) \}\)/g;
+
 /**
  * The lines that sum up a run's failed items: those that failed, such as
  * `2 of 10 items failed: 3, 7`, those cancelled apart
@@ -423,7 +426,23 @@ export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
   ) {
     return lines.join("\n");
   }
-  const retry = `\`cloudknot retry ${run.knot} ${run.runId}\` runs them again`;
+  // What the items' own advice gives their retry (pool.ts: more memory where workers ran out of it
+  // before they started, more time where attempts were killed at their timeout; twice the memory
+  // where an item ran out of it, `--memory double`): without it, the retry fails them alike.
+  const given = new Map<string, number | "double">();
+  for (const index of threw) {
+    const s = run.settledItem(index);
+    if (s?.status !== "rejected") continue;
+    for (const [, option, value] of s.reason.message.matchAll(RETRY_ADVICE)) {
+      const before = given.get(option!);
+      given.set(option!, Math.max(typeof before === "number" ? before : 0, Number(value)));
+    }
+    if (s.reason.remote.name === "OutOfMemoryError" && !given.has("memory")) {
+      given.set("memory", "double");
+    }
+  }
+  const flags = [...given].map(([option, value]) => ` --${option} ${value}`).join("");
+  const retry = `\`cloudknot retry ${run.knot} ${run.runId}${flags}\` runs them again`;
   // Not an item that never ran (no job, or no worker to run it): it printed nothing.
   const printed = threw.find((index) => {
     const s = run.settledItem(index);
