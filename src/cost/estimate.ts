@@ -361,7 +361,10 @@ export function estimateRun(options: EstimateOptions): Estimate {
         `${itemSeconds}s and succeeding at its first attempt`
       : `each item runs ${itemSeconds}s in its own job (container) of ${vcpus} vCPU and ` +
         `${memory} MiB, and succeeds at its first attempt: ${work.containers} containers`,
-    `at most ${concurrency} jobs run at once (maxVcpus ${maxVcpus} ÷ ${vcpus} vCPU per job)`,
+    concurrency === slots
+      ? `at most ${concurrency} jobs run at once (maxVcpus ${maxVcpus} ÷ ${vcpus} vCPU per job)`
+      : `all ${concurrency} jobs run at once (maxVcpus ${maxVcpus} ÷ ${vcpus} vCPU per job ` +
+        `leaves room for ${slots})`,
     `the duration leaves out queueing, instance or task start-up and image pulls (often a few ` +
     `minutes), and the start of each of the ${work.containers} containers`,
   ];

@@ -36,6 +36,7 @@ export interface Slicing {
  *
  * console.log(autoChildren(64, 1)); // 128
  * console.log(autoChildren(64, 4)); // 32
+ * console.log(autoChildren(4, 0.25)); // 32
  * ```
  *
  * @param maxVcpus The compute environment's maxvCpus.
@@ -43,8 +44,9 @@ export interface Slicing {
  * @returns The most children.
  */
 export function autoChildren(maxVcpus: number | undefined, vcpus: number): number {
-  if (maxVcpus === undefined || !(maxVcpus > 0)) return 2;
-  return Math.max(1, 2 * Math.floor(maxVcpus / Math.max(vcpus, 1)));
+  if (maxVcpus === undefined || !(maxVcpus > 0) || !(vcpus > 0)) return 2;
+  // Fargate's 0.25 and 0.5 vCPU jobs too: maxvCpus 4 runs 16 jobs of 0.25 at once.
+  return Math.max(1, 2 * Math.floor(maxVcpus / vcpus));
 }
 
 /**

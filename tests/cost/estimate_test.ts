@@ -176,3 +176,43 @@ Deno.test("the price table says where each figure comes from and when", () => {
     close(price.vcpuHour, Number(large[1]) / 2);
   }
 });
+
+Deno.test("itemsPerJob auto gives Fargate jobs of less than a vCPU one item each while 2 × maxVcpus ÷ vCPUs children hold them, and the estimate says how many run at once", () => {
+  // maxVcpus 4 ÷ 0.25 vCPU: 16 jobs at once, and auto makes up to 32 children.
+  const small = estimateRun({
+    count: 20,
+    itemSeconds: 60,
+    compute: "FARGATE",
+    vcpus: 0.25,
+    memory: 512,
+    maxVcpus: 4,
+    itemsPerJob: "auto",
+  });
+  assert.equal(small.containers, 20);
+  assert.equal(small.concurrency, 16);
+  assert.match(String(small), /at most 16 jobs run at once \(maxVcpus 4 ÷ 0\.25 vCPU per job\)/);
+  const many = estimateRun({
+    count: 1000,
+    itemSeconds: 60,
+    compute: "FARGATE",
+    vcpus: 0.25,
+    memory: 512,
+    itemsPerJob: "auto",
+  });
+  assert.equal(many.containers, 1000); // 2 × 256 ÷ 0.25 = 2,048 children at most
+  // Fewer jobs than slots: all of them run at once, which the line says as it is.
+  const few = estimateRun({
+    count: 3,
+    itemSeconds: 60,
+    compute: "EC2",
+    vcpus: 1,
+    memory: 2048,
+    maxVcpus: 16,
+    itemsPerJob: 1,
+  });
+  assert.equal(few.concurrency, 3);
+  assert.match(
+    String(few),
+    /all 3 jobs run at once \(maxVcpus 16 ÷ 1 vCPU per job leaves room for 16\)/,
+  );
+});
