@@ -37,9 +37,12 @@ export class UnsafeDirectoryError extends CloudknotError {
   constructor(path: string, problem: string) {
     super(
       `Refusing to use ${path} for cloudknot's data: ${problem}. Cloudknot keeps inputs and ` +
-        `results only in directories that you own with mode 0700. Remove it (or, if it is ` +
-        `yours, run chmod 700 on it), or choose another directory with CLOUDKNOT_LOCAL_DIR ` +
-        `(knots) or CLOUDKNOT_LOCAL_RUNS (runs)`,
+        `results only in directories that you own with mode 0700. Remove it${
+          // Only a mode is mended by chmod: a link, a file or another user's folder is not.
+          problem.startsWith("its mode")
+            ? " (or, if it is yours, run chmod 700 on it)"
+            : ""}, or choose another directory with CLOUDKNOT_LOCAL_DIR (knots) or CLOUDKNOT_LOCAL_RUNS ` +
+        `(runs)`,
     );
     this.path = path;
   }
@@ -80,6 +83,30 @@ export async function checkPrivateDir(path: string): Promise<void> {
       path,
       `its mode is 0${(info.mode & 0o777).toString(8)}, so other users may enter it`,
     );
+  }
+}
+
+/**
+ * Checks each of the directories that exists to be private ({@linkcode checkPrivateDir}); one
+ * that does not exist passes.
+ *
+ * @example Usage
+ * ```ts
+ * import { checkPrivateDirs } from "@cloudknot/cloudknot/store";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await checkPrivateDirs([dir, `${dir}/not-yet`]);
+ * await Deno.remove(dir);
+ * ```
+ *
+ * @param paths The directories.
+ * @throws {UnsafeDirectoryError} When one exists and is not private.
+ */
+export async function checkPrivateDirs(paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    await checkPrivateDir(path).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
   }
 }
 

@@ -393,3 +393,35 @@ Deno.test("knot create of a local or docker knot refuses --memory, --timeout and
     }
   });
 });
+
+Deno.test("results, knot show and knot clobber refuse a local knot's directory that others may enter, saying chmod 700 mends it, and never take it for no knot", async () => {
+  await withHome(async (home) => {
+    const made = await cli(home, ["map", "examples/jobs.ts", "square", "--name", "open"], {
+      stdin: "[1, 2]",
+    });
+    assert.equal(made.code, 0, made.stderr);
+    const root = join(home.dir, "knots", "open");
+    await Deno.chmod(root, 0o755);
+    for (
+      const args of [["results", "open"], ["knot", "show", "open"], [
+        "knot",
+        "clobber",
+        "open",
+        "--yes",
+      ]]
+    ) {
+      const r = await cli(home, args);
+      assert.equal(r.code, 1, args.join(" "));
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^error: Refusing to use ${root} for cloudknot's data: its mode is 0755, so other ` +
+            `users may enter it\\. .*run chmod 700 on it`,
+        ),
+        args.join(" "),
+      );
+    }
+    await Deno.chmod(root, 0o700);
+    assert.equal((await cli(home, ["knot", "clobber", "open", "--yes"])).code, 0);
+  });
+});

@@ -27,6 +27,7 @@ import {
   requireRegion,
 } from "../../targets/aws/catalog.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
+import { UnsafeDirectoryError } from "../../store/private_dir.ts";
 import { cliCloudknotDir, cliSettings } from "./aws.ts";
 import { sessionFromSettings } from "../../resources/settings.ts";
 import type { CommandContext } from "./command.ts";
@@ -80,6 +81,17 @@ export function cliKnotEnv(ctx: CommandContext): { env: (name: string) => string
 }
 
 /**
+ * The knot of this machine of that name, if there is one; a directory of it that is not private
+ * is refused ({@linkcode UnsafeDirectoryError}), never taken for no knot.
+ */
+async function localKnotIfAny(ctx: CommandContext, name: string) {
+  return await findLocalKnot(name, { env: ctx.io.env }).catch((e) => {
+    if (e instanceof UnsafeDirectoryError) throw e;
+    return undefined;
+  });
+}
+
+/**
  * Where the knot of a name lives: `--target` when given; otherwise AWS when
  * the config file records it, else local.
  *
@@ -104,7 +116,7 @@ export async function locateKnot(ctx: CommandContext, name: string): Promise<Tar
   if (target === "aws") return target;
   if (target !== undefined) {
     // A knot of this machine runs on one target: --target naming the other is a mistake.
-    const found = await findLocalKnot(name, { env: ctx.io.env }).catch(() => undefined);
+    const found = await localKnotIfAny(ctx, name);
     const actual = (found?.record.target as string) === "docker" ? "docker" : "local";
     if (found !== undefined && actual !== target) {
       throw new CloudknotInputError(
@@ -118,7 +130,7 @@ export async function locateKnot(ctx: CommandContext, name: string): Promise<Tar
   const { state } = cliSettings(ctx);
   if ((await readAwsKnot(state, name)) === undefined) {
     // A knot in the local knots directory runs locally, or on Docker as its record says.
-    const local = await findLocalKnot(name, { env: ctx.io.env }).catch(() => undefined);
+    const local = await localKnotIfAny(ctx, name);
     if (local === undefined) {
       // No knot can have a name that is not one: say so, not how to create a knot of that name.
       validateKnotName(name);
@@ -134,8 +146,7 @@ export async function locateKnot(ctx: CommandContext, name: string): Promise<Tar
     }
     return (local.record.target as string) === "docker" ? "docker" : "local";
   }
-  const local = await findLocalKnot(name, { env: ctx.io.env }).then(() => true, () => false);
-  if (local) {
+  if (await localKnotIfAny(ctx, name) !== undefined) {
     throw new CloudknotInputError(
       `There is a local knot and an AWS knot named "${name}": pass --target local or --target aws`,
       { field: "target" },

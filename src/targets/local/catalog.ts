@@ -17,6 +17,7 @@ import type { RunManifest } from "../../job/payload.ts";
 import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
 import { type ShippedCount, shippedCount } from "../../job/shipped_files.ts";
 import { LocalStore } from "../../store/local.ts";
+import { checkPrivateDirs } from "../../store/private_dir.ts";
 import { type EnvLookup, localKnotsDir, localRunsRoot } from "../../store/local_knots.ts";
 import { validateKnotName } from "../../util/validate.ts";
 import { LocalTarget } from "./local_target.ts";
@@ -272,6 +273,8 @@ export async function findLocalKnot(
   validateKnotName(name);
   const dir = localKnotsDir(options);
   const root = join(dir, name);
+  // Nothing is read from a directory that is not private, as the knot's opening refuses it.
+  await checkPrivateDirs([root]);
   const record = await readLocalKnotRecord(new LocalStore(root));
   if (record === undefined) {
     throw new CloudknotInputError(
@@ -279,7 +282,9 @@ export async function findLocalKnot(
       { field: "name" },
     );
   }
-  return { record, root, runsRoot: await localRunsRoot(root, options) };
+  const runsRoot = await localRunsRoot(root, options);
+  await checkPrivateDirs([runsRoot, join(runsRoot, "runs")]);
+  return { record, root, runsRoot };
 }
 
 /**

@@ -44,7 +44,7 @@ import {
   withdrawCancel,
 } from "../run_manifests.ts";
 import { LocalStore } from "../../store/local.ts";
-import { ensurePrivateDir } from "../../store/private_dir.ts";
+import { checkPrivateDirs, ensurePrivateDir } from "../../store/private_dir.ts";
 import type { Estimate } from "../../cost/estimate.ts";
 import type { Plan } from "../../plan/plan.ts";
 import type { ItemResources } from "../../run/retry.ts";
@@ -502,6 +502,7 @@ export class LocalTarget implements Target {
   async #collectOne<T>(runId: string, options: CollectOptions): Promise<MapRun<T>> {
     const o = this.#o;
     const dir = this.#runDir(runId);
+    await this.#checkDirs();
     // A run id is a name in the knot's runs, never a path to another knot's.
     const opened = isRunName(runId) ? await RunDir.open(dir) : undefined;
     if (opened === undefined) {
@@ -755,9 +756,19 @@ export class LocalTarget implements Target {
     ];
   }
 
+  /**
+   * Refuses the knot's directory, its runs directory and their `runs` folder when one is not
+   * private any more (opening the knot checked them): nothing is read from them then.
+   */
+  async #checkDirs(): Promise<void> {
+    const { root, runsRoot } = this.#o;
+    await checkPrivateDirs([root, runsRoot, join(runsRoot, "runs")]);
+  }
+
   /** The knot's runs that still have their data, oldest first. */
-  runs(): Promise<LocalRunManifest[]> {
-    return readRunManifests(
+  async runs(): Promise<LocalRunManifest[]> {
+    await this.#checkDirs();
+    return await readRunManifests(
       join(this.#o.runsRoot, "runs"),
       // A run whose manifest is damaged is left out (collect() says why).
       async (dir) =>
