@@ -275,7 +275,7 @@ export function validateMapOptions(
   if (itemSeconds !== undefined && options.dryRun !== true) {
     throw new CloudknotInputError(
       "itemSeconds is read only by a dry run, for its cost estimate: map(inputs, { dryRun: true, " +
-        "itemSeconds }), or knot.estimate({ itemSeconds }); a run would ignore it",
+        "itemSeconds }), or knot.estimate(inputs, { itemSeconds }); a run would ignore it",
       { field: "itemSeconds" },
     );
   }

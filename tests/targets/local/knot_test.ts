@@ -1080,7 +1080,7 @@ Deno.test("map() with inputs or options of the wrong type is a typed error namin
       [
         () => knot.map([1], { itemSeconds: 5 } as never),
         "itemSeconds",
-        /^itemSeconds is read only by a dry run, for its cost estimate: map\(inputs, \{ dryRun: true, itemSeconds \}\), or knot\.estimate\(\{ itemSeconds \}\); a run would ignore it$/,
+        /^itemSeconds is read only by a dry run, for its cost estimate: map\(inputs, \{ dryRun: true, itemSeconds \}\), or knot\.estimate\(inputs, \{ itemSeconds \}\); a run would ignore it$/,
       ],
       [() => knot.map([1], "fast" as never), undefined as never, /map\(\) takes an options object/],
     ];
