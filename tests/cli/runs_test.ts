@@ -456,7 +456,7 @@ Deno.test("knot show says a run whose map was killed stopped, and what finishes 
     assert.match(shown.stdout, / 3 +1 +0 +stopped$/m);
     assert.match(
       shown.stdout,
-      /^Run \S+ stopped: the process that ran it is gone \(killed, or its machine restarted\), and no result was lost\. `cloudknot results killed RUN` runs the unfinished items here and prints every result; `cloudknot cancel killed RUN` ends them as cancelled\.$/m,
+      /^Run (\S+) stopped: the process that ran it is gone \(killed, or its machine restarted\), and no result was lost\. `cloudknot results killed \1` runs the unfinished items here and prints every result; `cloudknot cancel killed \1` ends them as cancelled\.$/m,
     );
     const json = JSON.parse((await cli(home, ["knot", "show", "killed", "--json"])).stdout);
     assert.equal(json.runs[0].status, "stopped");
@@ -555,7 +555,7 @@ Deno.test("results says so when a run's data is gone", async () => {
   });
 });
 
-Deno.test("runs made with CLOUDKNOT_LOCAL_RUNS are found where they are by a process without it, and a clobber without it removes them", async () => {
+Deno.test("runs made with CLOUDKNOT_LOCAL_RUNS are found where they are by a process without it, which knot show says, and a clobber without it counts and removes them", async () => {
   await withHome(async (home) => {
     const runsDir = home.env.CLOUDKNOT_LOCAL_RUNS!;
     const map = await cli(home, ["map", JOBS, "square", "--name", "moved", "-q"], {
@@ -589,8 +589,20 @@ Deno.test("runs made with CLOUDKNOT_LOCAL_RUNS are found where they are by a pro
     const read = await cli(home, ["results", "moved", runId]);
     assert.deepEqual(ndjson(read.stdout), [{ index: 0, value: 1 }, { index: 1, value: 4 }]);
 
+    // knot show lists none where it looks, and says where the run is and how to read it.
+    const shown = await cli(home, ["knot", "show", "moved"], without);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^No runs where this process looks$/m);
+    assert.ok(shown.stdout.includes(`\n\nRun ${runId} is ${where}.\n`), shown.stdout);
+    const json = JSON.parse((await cli(home, ["knot", "show", "moved", "--json"], without)).stdout);
+    assert.deepEqual(json.runsElsewhere, [
+      { runId, runsDir: join(runsDir, knotRunsRoot!, "runs") },
+    ]);
+
+    // The clobber counts the run it removes.
     const clobber = await cli(home, ["knot", "clobber", "moved", "--yes"], without);
     assert.equal(clobber.code, 0, clobber.stderr);
+    assert.match(clobber.stdout, /^Clobbered knot moved and its 1 run$/m);
     assert.deepEqual(await Array.fromAsync(Deno.readDir(runsDir)), []);
   });
 });

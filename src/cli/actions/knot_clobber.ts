@@ -18,7 +18,7 @@ import {
   repositoryUser,
 } from "../../targets/aws/catalog.ts";
 import { cliWarn, inCliWords } from "../common/cli_words.ts";
-import { findLocalKnot } from "../../targets/local/catalog.ts";
+import { findLocalKnot, localRuns } from "../../targets/local/catalog.ts";
 import { knotRuns } from "../common/knot_view.ts";
 import { cliCloudknotDir, cliSettings } from "../common/aws.ts";
 import { getEcrRepo, sessionFromSettings } from "../../resources/settings.ts";
@@ -160,7 +160,9 @@ export async function run(ctx: CommandContext): Promise<number> {
     throw ctx.usage(`${extra.map((f) => `--${f}`).join(", ")}: for a knot on AWS only`);
   }
   const found = await findLocalKnot(name, { env: ctx.io.env });
-  const runs = (await knotRuns(found).runs()).length;
+  // A local knot's runs made under another runs directory go too (CLOUDKNOT_LOCAL_RUNS).
+  const runs = (await knotRuns(found).runs()).length +
+    ((found.record.target as string) === "docker" ? 0 : localRuns(found).runsElsewhere().size);
   const what = `knot ${name} and its ${runs} run${runs === 1 ? "" : "s"}`;
   if (!await confirmDeletion(ctx, what)) return 1;
   // A docker knot's clobber removes its containers and image too.

@@ -8,7 +8,8 @@
  */
 import type { RunCounts } from "../../run/map_run.ts";
 import { recordSection } from "../../state/sections.ts";
-import { findLocalKnot } from "../../targets/local/catalog.ts";
+import { findLocalKnot, localRuns } from "../../targets/local/catalog.ts";
+import { runsRootAdvice } from "../../targets/local/errors.ts";
 import { cliSettings } from "../common/aws.ts";
 import type { CommandContext } from "../common/command.ts";
 import { AWS_RUNS_READ } from "../common/options.ts";
@@ -57,10 +58,22 @@ function runStatus({ counts, finished, cutShort, stopped }: RunRow): string | un
 function stoppedAdvice(knot: string, runs: RunRow[]): string | undefined {
   const stopped = runs.filter((row) => row.stopped).map((row) => row.manifest.runId);
   if (stopped.length === 0) return undefined;
+  const run = stopped.length === 1 ? stopped[0]! : "RUN";
   return `${stopped.length === 1 ? "Run" : "Runs"} ${stopped.join(", ")} stopped: the ` +
     `process that ran ${stopped.length === 1 ? "it" : "them"} is gone (killed, or its machine ` +
-    `restarted), and no result was lost. \`cloudknot results ${knot} RUN\` runs the unfinished ` +
-    `items here and prints every result; \`cloudknot cancel ${knot} RUN\` ends them as cancelled.`;
+    `restarted), and no result was lost. \`cloudknot results ${knot} ${run}\` runs the ` +
+    `unfinished items here and prints every result; \`cloudknot cancel ${knot} ${run}\` ends them ` +
+    `as cancelled.`;
+}
+
+/** Where the runs made under another runs directory are, and what to set to read them. */
+function elsewhereAdvice(root: string, elsewhere: Map<string, string>): string | undefined {
+  const byRoot = Map.groupBy(elsewhere.keys(), (runId) => elsewhere.get(runId)!);
+  const lines = [...byRoot].map(([runsRoot, ids]) =>
+    `${ids.length === 1 ? "Run" : "Runs"} ${ids.join(", ")} ${ids.length === 1 ? "is" : "are"} ` +
+    runsRootAdvice(root, runsRoot, ids.length === 1 ? "it" : "them") + "."
+  );
+  return lines.length === 0 ? undefined : lines.join("\n");
 }
 
 function runJson(row: RunRow) {
@@ -86,11 +99,12 @@ function details(
   runs: RunRow[],
   note?: string,
   advice?: string,
+  none = note === undefined ? "No runs yet" : "No runs",
 ): string {
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${ctx.out("bold", k.padEnd(width))} ${v}`);
   lines.push("");
-  if (runs.length === 0) lines.push(note === undefined ? "No runs yet" : "No runs");
+  if (runs.length === 0) lines.push(none);
   else {
     lines.push(renderTable(
       ["RUN", "CREATED", "ITEMS", "SUCCEEDED", "FAILED", "STATUS"],
@@ -262,9 +276,13 @@ export async function run(ctx: CommandContext): Promise<number> {
     : undefined;
   // A docker knot whose clobber was killed part-way keeps its record, with the clobber's mark.
   const clobber = docker === undefined ? undefined : await dockerClobberState(knot.root);
+  // Runs made under another runs directory (CLOUDKNOT_LOCAL_RUNS set otherwise then): there, not
+  // gone, and read where this process's variable points there.
+  const elsewhere = docker === undefined ? localRuns(knot).runsElsewhere() : new Map();
   if (ctx.flag("json")) {
     await ctx.print(JSON.stringify({
       ...knotJson(knot),
+      runsElsewhere: [...elsewhere].map(([runId, root]) => ({ runId, runsDir: `${root}/runs` })),
       ...(docker === undefined ? {} : {
         image: docker.image,
         runtime: docker.view === undefined ? null : runtimeJson(docker.view),
@@ -297,8 +315,9 @@ export async function run(ctx: CommandContext): Promise<number> {
     rows,
     runs,
     clobber === undefined ? undefined : halfClobbered({ name: r.name, ...clobber }),
-    [stoppedAdvice(r.name, runs), docker?.view?.advice].filter(Boolean).join("\n\n") ||
-      undefined,
+    [stoppedAdvice(r.name, runs), elsewhereAdvice(knot.root, elsewhere), docker?.view?.advice]
+      .filter(Boolean).join("\n\n") || undefined,
+    elsewhere.size > 0 ? "No runs where this process looks" : undefined,
   ));
   return 0;
 }
