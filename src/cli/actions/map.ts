@@ -245,8 +245,12 @@ export async function run(ctx: CommandContext): Promise<number> {
       ...(ctx.io.deno !== undefined ? { deno: ctx.io.deno } : {}),
     });
   } else if (target === "docker") {
+    // Its options are refused before a word of the image.
+    await validateKnotOptions(docker);
     if (!ctx.flag("quiet")) {
-      await ctx.log(ctx.err("dim", `Building knot ${common.name}'s image on this machine…`));
+      await ctx.log(
+        ctx.err("dim", `Opening knot ${common.name} on docker (its image is built if it changed)…`),
+      );
     }
     knot = await Knot.create(docker, cliKnotEnv(ctx));
   } else {

@@ -16,7 +16,7 @@ export const jobs = defineCommand({
     '"items":[{"index","status","attempts","jobId","startedAt","endedAt","error"}]} with every item. ' +
     "For a knot on AWS it first shows the run's AWS Batch jobs, each array job with its " +
     'children counted by status; --json adds "jobs":[{"jobId","jobName","status",' +
-    '"statusReason","attempts","arraySize","children"}].',
+    '"statusReason","createdAt","attempts","arraySize","children"}].',
   args: [
     { name: "knot", required: true, description: "The knot's name" },
     {

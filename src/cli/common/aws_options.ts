@@ -72,7 +72,7 @@ export const AWS_KNOT_OPTIONS: Record<string, OptionSpec> = {
     type: "string",
     value: "IMAGE",
     description: "AWS and docker: the image's base, with deno on PATH (default: " +
-      "$CLOUDKNOT_BASE_IMAGE)",
+      "$CLOUDKNOT_BASE_IMAGE, else denoland/deno:<this Deno's version>)",
   },
   pars: {
     type: "string",
