@@ -16,6 +16,7 @@ import {
   PROGRAM,
 } from "./common/command.ts";
 import { UsageError } from "./common/errors.ts";
+import { isDiskRefusal } from "../targets/local/errors.ts";
 import { inCliWords } from "./common/cli_words.ts";
 import { renderCommandHelp, renderGroupHelp, renderTopHelp, usageLine } from "./help.ts";
 import { type CliIo, denoIo, styleFor } from "./common/io.ts";
@@ -388,6 +389,22 @@ async function report(error: unknown, setup: ReportSetup): Promise<number> {
   }
   const name = error instanceof Error ? error.name : "Error";
   const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+  if (isDiskRefusal(error)) {
+    // A write the disk refused where no command words it (a config file, a bundle in TMPDIR, the
+    // image cache): what happened, with the path Deno names, and what to do.
+    const code = (error as { code?: string }).code;
+    await write(
+      `${prefix} A write was refused by the disk: ${message}. ${
+        code === "EROFS"
+          ? "That file system is read-only: make it writable"
+          : code === "EIO"
+          ? "The disk failed: check it"
+          : "Free space on that disk"
+      }, or point what writes there elsewhere (TMPDIR, HOME, CLOUDKNOT_LOCAL_DIR, ` +
+        `CLOUDKNOT_CONFIG_FILE), then run the command again\n`,
+    );
+    return 1;
+  }
   await write(
     `${prefix} ${name}: ${message} (an unexpected error; run with --debug for its stack)\n`,
   );

@@ -533,10 +533,10 @@ async function followLinks(path: string): Promise<string> {
  * file this process may not write.
  */
 async function checkWritable(path: string, info: Deno.FileInfo): Promise<void> {
-  const refuse = (why: string, cause?: unknown) =>
+  const refuse = (why: string, cause?: unknown, fix = `(chmod u+w ${path})`) =>
     new StateFileError(
       `The cloudknot config file ${path} ${why}; cloudknot did not change it. Make it writable ` +
-        `(chmod u+w ${path}) or point CLOUDKNOT_CONFIG_FILE (or the path option) at another file`,
+        `${fix} or point CLOUDKNOT_CONFIG_FILE (or the path option) at another file`,
       path,
       cause === undefined ? undefined : { cause },
     );
@@ -547,6 +547,9 @@ async function checkWritable(path: string, info: Deno.FileInfo): Promise<void> {
     (await Deno.open(path, { write: true })).close();
   } catch (e) {
     if (e instanceof Deno.errors.PermissionDenied) throw refuse("is not writable by this user", e);
+    if ((e as { code?: unknown }).code === "EROFS") {
+      throw refuse("is on a read-only file system", e, "(mount that file system read-write)");
+    }
     throw e;
   }
 }

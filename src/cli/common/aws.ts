@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { cliWarn } from "./cli_words.ts";
 import type { AwsSession } from "../../aws/session.ts";
 import { sessionFromSettings, type SettingsOptions } from "../../resources/settings.ts";
-import { StateFile } from "../../state/state_file.ts";
+import { StateFile, StateFileError } from "../../state/state_file.ts";
+import { IniSyntaxError } from "../../util/ini.ts";
 import type { CommandContext } from "./command.ts";
 import { cliDocker } from "./docker.ts";
 import type { Docker } from "../../docker/docker.ts";
@@ -102,4 +103,23 @@ export async function cliAwsKnot(
     // Such as the options an adopted knot ignored: in the command's words.
     warn: cliWarn(ctx),
   };
+}
+
+/**
+ * Whether the command line's config file cannot be read (damaged, or not a file). It records the
+ * knots on AWS and the Python cloudknot's: a knot of this machine stays readable without it.
+ *
+ * @example Usage
+ * ```ts ignore
+ * if (await configUnreadable(ctx)) return localTarget;
+ * ```
+ *
+ * @param ctx The running command.
+ * @returns Whether reading it fails.
+ */
+export async function configUnreadable(ctx: CommandContext): Promise<boolean> {
+  return await cliSettings(ctx).state.read().then(() => false, (e) => {
+    if (e instanceof StateFileError || e instanceof IniSyntaxError) return true;
+    throw e;
+  });
 }

@@ -27,11 +27,10 @@ import {
   requireRegion,
 } from "../../targets/aws/catalog.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
-import { UnsafeDirectoryError } from "../../store/private_dir.ts";
-import { cliCloudknotDir, cliSettings } from "./aws.ts";
+import type { StateFile } from "../../state/state_file.ts";
+import { cliCloudknotDir, cliSettings, configUnreadable } from "./aws.ts";
 import { sessionFromSettings } from "../../resources/settings.ts";
 import type { CommandContext } from "./command.ts";
-import type { StateFile } from "../../state/state_file.ts";
 import { resolveTarget, type TargetName } from "./target.ts";
 import { refuseOriginal } from "./original.ts";
 import { inCliWords } from "./cli_words.ts";
@@ -81,12 +80,13 @@ export function cliKnotEnv(ctx: CommandContext): { env: (name: string) => string
 }
 
 /**
- * The knot of this machine of that name, if there is one; a directory of it that is not private
- * is refused ({@linkcode UnsafeDirectoryError}), never taken for no knot.
+ * The knot of this machine of that name, if there is one. One that cannot be read (a directory of
+ * it that is not private, a damaged record) is refused with its own error, never taken for no
+ * knot: only "there is no such knot" is.
  */
 async function localKnotIfAny(ctx: CommandContext, name: string) {
   return await findLocalKnot(name, { env: ctx.io.env }).catch((e) => {
-    if (e instanceof UnsafeDirectoryError) throw e;
+    if (!(e instanceof CloudknotInputError)) throw e;
     return undefined;
   });
 }
@@ -112,6 +112,15 @@ async function localKnotIfAny(ctx: CommandContext, name: string) {
 export async function locateKnot(ctx: CommandContext, name: string): Promise<TargetName> {
   const target = ctx.string("target");
   if (target !== undefined) resolveTarget(ctx);
+  const { state } = cliSettings(ctx);
+  // A config file that cannot be read (it records the knots on AWS, and the Python cloudknot's)
+  // leaves a knot of this machine readable, as if --target named it.
+  if (target === undefined && await configUnreadable(ctx)) {
+    const local = await localKnotIfAny(ctx, name);
+    if (local !== undefined) {
+      return (local.record.target as string) === "docker" ? "docker" : "local";
+    }
+  }
   if (target === "aws" || target === undefined) await refuseOriginal(ctx, "knot", name);
   if (target === "aws") return target;
   if (target !== undefined) {
@@ -127,7 +136,6 @@ export async function locateKnot(ctx: CommandContext, name: string): Promise<Tar
     }
     return target as TargetName;
   }
-  const { state } = cliSettings(ctx);
   if ((await readAwsKnot(state, name)) === undefined) {
     // A knot in the local knots directory runs locally, or on Docker as its record says.
     const local = await localKnotIfAny(ctx, name);
@@ -172,7 +180,8 @@ export async function locateKnot(ctx: CommandContext, name: string): Promise<Tar
  * @throws {CloudknotInputError} When `--target` is not given and an AWS knot has the name.
  */
 export async function refuseAwsNameClash(ctx: CommandContext, name: string): Promise<void> {
-  if (ctx.string("target") !== undefined) return;
+  // A config file that cannot be read records no knot this one could clash with.
+  if (ctx.string("target") !== undefined || await configUnreadable(ctx)) return;
   const { state } = cliSettings(ctx);
   if ((await readAwsKnot(state, name)) === undefined) return;
   // `map` names its knot with --name; `knot create` with its first argument.

@@ -1,0 +1,45 @@
+// What cannot be read is said as it is, never taken for nothing: a local knot's damaged record is
+// not "no knot", and a damaged config file (which records the knots on AWS) leaves the knots of
+// this machine readable and mappable.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cli, JOBS, ndjson, withHome } from "./helpers.ts";
+
+Deno.test("a local knot whose record is damaged is refused with the record's own error, not as no knot", async () => {
+  await withHome(async (home) => {
+    const made = await cli(home, ["map", JOBS, "square", "--name", "torn"], { stdin: "[1]" });
+    assert.equal(made.code, 0, made.stderr);
+    await Deno.writeTextFile(join(home.dir, "knots", "torn", "knot.json"), '{"name":');
+    for (const args of [["results", "torn"], ["knot", "show", "torn"], ["jobs", "torn"]]) {
+      const r = await cli(home, args);
+      assert.equal(r.code, 1, args.join(" "));
+      assert.match(r.stderr, /knot\.json\) is damaged/, args.join(" "));
+      assert.doesNotMatch(r.stderr, /There is no knot named/, args.join(" "));
+    }
+  });
+});
+
+Deno.test("a damaged config file leaves a local knot's results, show, map and clobber working", async () => {
+  await withHome(async (home) => {
+    const made = await cli(home, ["map", JOBS, "square", "--name", "warm"], { stdin: "[1, 2]" });
+    assert.equal(made.code, 0, made.stderr);
+    const config = home.env.CLOUDKNOT_CONFIG_FILE!;
+    await Deno.writeTextFile(config, "[knot broken\n\u0000\u0001\n");
+    const results = await cli(home, ["results", "warm"]);
+    assert.equal(results.code, 0, results.stderr);
+    assert.deepEqual(ndjson(results.stdout), [{ index: 0, value: 1 }, { index: 1, value: 4 }]);
+    for (const args of [["map", "--name", "warm"], ["map", JOBS, "square", "--name", "warm"]]) {
+      const mapped = await cli(home, args, { stdin: "[3]" });
+      assert.equal(mapped.code, 0, `${args.join(" ")}: ${mapped.stderr}`);
+      assert.deepEqual(ndjson(mapped.stdout), [{ index: 0, value: 9 }]);
+    }
+    assert.equal((await cli(home, ["knot", "show", "warm"])).code, 0);
+    const clobbered = await cli(home, ["knot", "clobber", "warm", "--yes"]);
+    assert.equal(clobbered.code, 0, clobbered.stderr);
+    // What needs the config file still says what is wrong with it.
+    const aws = await cli(home, ["results", "elsewhere"]);
+    assert.equal(aws.code, 1);
+    assert.match(aws.stderr, new RegExp(`^error: Line 1 of ${config} `));
+    assert.equal(await Deno.readTextFile(config), "[knot broken\n\u0000\u0001\n");
+  });
+});
