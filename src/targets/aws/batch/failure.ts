@@ -196,9 +196,11 @@ export function batchFailureRecord(job: JobDetail, target: BatchFailureTarget): 
     details.push(HOST_GONE_ADVICE);
   }
   if (exitCode === STORE_EXIT_CODE) {
+    // Named: the items' own logs hold only their lines, not the job's own that say which.
+    const log = container?.logStreamName;
     details.push(
       "the job could not read its run or write its records (S3 access, or a full disk on the " +
-        "docker target); the attempt's log says which",
+        `docker target); the attempt's log${log === undefined ? "" : `, ${log},`} says which`,
     );
   }
   const error: SerializedError = {

@@ -240,7 +240,7 @@ Deno.test("a job that exits 3 without a record says it could not read its run or
     record.error.message,
     "AWS Batch job j attempt 1 exited with code 3 without a record: Essential container in task " +
       "exited; the job could not read its run or write its records (S3 access, or a full disk on " +
-      "the docker target); the attempt's log says which",
+      "the docker target); the attempt's log, d/default/abc, says which",
   );
   assert.doesNotMatch(batchFailureRecord(crashed(1), { index: 0 }).error.message, /S3 access/);
 });
