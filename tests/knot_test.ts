@@ -22,7 +22,7 @@ Deno.test("a knot shows its name, target, function, folder and what its items ru
     assert.equal(
       text,
       "Knot squares\n  target:      local\n  function:    square (func)\n" +
-        `  folder:      ${join(dir, "squares")}\n  workers:     2\n  attempts:    3\n` +
+        `  folder:      ${join(dir, "squares")}\n  concurrency: 2 workers\n  retries:     3\n` +
         "  timeout:     30 s\n  permissions: read=/data",
     );
     const shown = (knot as unknown as Record<symbol, () => Record<string, string>>)[
@@ -54,8 +54,8 @@ Deno.test("knots shown in an array or an object indent their summaries' lines as
         `target:      local`,
         `function:    func (func)`,
         `folder:      ${join(dir, name)}`,
-        `workers:     1`,
-        `attempts:    1`,
+        `concurrency: 1 worker`,
+        `retries:     1`,
         `permissions: net`,
       ].map((row) => `\n${indent}${row}`).join("");
     assert.equal(

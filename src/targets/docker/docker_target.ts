@@ -1230,8 +1230,9 @@ export class DockerTarget implements Target {
     return [
       ["image", o.image],
       ["folder", o.root],
-      ["containers", `${o.concurrency} at once`],
-      ["attempts", String(o.attempts)],
+      // Named as the options that set them.
+      ["concurrency", `${o.concurrency} container${o.concurrency === 1 ? "" : "s"} at once`],
+      ["retries", String(o.attempts)],
       ["timeout", o.timeout === undefined ? undefined : `${o.timeout} s`],
       ["memory", o.memory === undefined ? undefined : `${o.memory} MiB`],
       ["vcpus", o.vcpus === undefined ? undefined : String(o.vcpus)],

@@ -748,8 +748,9 @@ export class LocalTarget implements Target {
     return [
       ["folder", o.root],
       ["runs", o.runsRoot === o.root ? undefined : o.runsRoot],
-      ["workers", String(o.concurrency)],
-      ["attempts", String(o.attempts)],
+      // Named as the options that set them.
+      ["concurrency", `${o.concurrency} worker${o.concurrency === 1 ? "" : "s"}`],
+      ["retries", String(o.attempts)],
       ["timeout", o.timeout === undefined ? undefined : `${o.timeout} s`],
       ["memory", o.memory === undefined ? undefined : `${o.memory} MiB`],
       ["permissions", permissionsText(o.permissions)],

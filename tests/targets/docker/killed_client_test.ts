@@ -80,7 +80,7 @@ dockerTest(
       // Its summary shows its image and what its containers run with.
       assert.match(
         Deno.inspect(knot),
-        /^ {2}image: +cloudknot\/\S+:local\n {2}folder: +\S+resumable\n {2}containers: +\d+ at once\n {2}attempts: +\d+$/m,
+        /^ {2}image: +cloudknot\/\S+:local\n {2}folder: +\S+resumable\n {2}concurrency: +\d+ containers? at once\n {2}retries: +\d+$/m,
       );
       const run = await knot.collect(runId);
       assert.deepEqual(await run.results(), Array.from({ length: 8 }, (_, i) => i * 2));
