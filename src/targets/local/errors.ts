@@ -69,10 +69,14 @@ export class RunStoreError extends CloudknotError {
    */
   constructor(dir: string, what: string, cause: unknown, then?: string) {
     const reason = cause instanceof Error ? cause.message : String(cause);
+    // A read-only disk has room that no freeing gives: it must be made writable.
+    const readOnly = (cause as { code?: unknown } | undefined)?.code === "EROFS";
     super(
       thenSentence(
         `Cannot ${what} in ${dir}: ${reason}`,
-        `Free space on that disk (the results already ` +
+        (readOnly
+          ? `Make that disk writable (the results already `
+          : `Free space on that disk (the results already `) +
           (then === undefined
             ? `there stay readable), or set CLOUDKNOT_LOCAL_RUNS to a directory on another disk`
             : `there stay readable), then ${then}; CLOUDKNOT_LOCAL_RUNS set to a directory on ` +

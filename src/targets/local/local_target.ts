@@ -55,7 +55,7 @@ import { localRunUsage } from "./run_usage.ts";
 import { ItemFeed } from "./item_feed.ts";
 import { FollowedRunning, publishRunning, readRunning } from "./running_file.ts";
 import { LOCAL_RUN_LAYOUT, type LocalRunManifest, RUN_FILES, RunDir } from "./run_dir.ts";
-import { RunDataGoneError, runsRootAdvice, RunStoreError } from "./errors.ts";
+import { isDiskRefusal, RunDataGoneError, runsRootAdvice, RunStoreError } from "./errors.ts";
 import { CLOBBERING_FILE, knotDirId } from "../../store/local_knots.ts";
 import { pathExists } from "../../util/read_text.ts";
 
@@ -647,6 +647,37 @@ export class LocalTarget implements Target {
       await pool.done;
       signal?.removeEventListener("abort", stop);
     };
+    /**
+     * No process runs the run and its folder cannot be written (read-only, full), so nothing of
+     * it can run here: each item not ended ends on this handle only (no record is written, and
+     * none of them ran), saying why and what finishes it once the folder is writable. A run cut
+     * short is, on this handle, the items whose inputs were written.
+     */
+    const unwritable = (e: Error): void => {
+      if (manifest.open) {
+        control.extend(files.writtenCount());
+        control.seal({ cutShort: true });
+      }
+      const error = new RunStoreError(
+        dir,
+        `finish run ${runId} (its process stopped before this item ended; it did not run ` +
+          `here, since no record can be written)`,
+        e,
+        `collect the run again (knot.collect("${runId}") of knot ${o.knot}) to run it`,
+      );
+      for (let index = 0; index < run.total; index++) {
+        if (control.isSettled(index)) continue;
+        control.settle(failureRecord(
+          {
+            index,
+            attempt: (tried.get(index) ?? 0) + 1,
+            jobId: `${runId}:${index}`,
+            kind: "infrastructure",
+          },
+          { name: error.name, message: error.message },
+        ));
+      }
+    };
     /** The items the process that runs the run runs now, shown on this handle. */
     const running = new FollowedRunning(control);
     /** One look at the run; true when there is nothing more to wait for. */
@@ -661,7 +692,19 @@ export class LocalTarget implements Target {
         if (!live) { for (const record of unstarted.values()) control.settle(record); }
         return !live;
       }
-      if (!files.takeOver()) {
+      let owned: boolean;
+      try {
+        owned = files.takeOver();
+      } catch (e) {
+        // Its folder cannot be written (read-only, full): only a live process could run it.
+        if (!isDiskRefusal(e)) throw e;
+        if (files.isLive()) owned = false;
+        else {
+          unwritable(e);
+          return true;
+        }
+      }
+      if (!owned) {
         running.show(readRunning(dir));
         return false;
       }

@@ -363,20 +363,46 @@ export class RunDir {
     this.#inputsRead = Deno.openSync(join(this.dir, RUN_FILES.inputs), { read: true });
   }
 
-  /** Reads the index a previous writer left, dropping a torn last entry. */
-  #loadIndex(): void {
-    const bytes = this.#readWhole(RUN_FILES.index);
-    const inputsSize = Deno.statSync(join(this.dir, RUN_FILES.inputs)).size;
+  /**
+   * How many items' inputs are whole in the run's `inputs` and `index`, as a writer that took
+   * the run over would find them, read without writing anything (for a folder that cannot be
+   * written).
+   *
+   * @returns The number of items.
+   */
+  writtenCount(): number {
+    if (this.#locked) return this.#ends.length;
+    let inputsSize: number;
+    try {
+      inputsSize = Deno.statSync(join(this.dir, RUN_FILES.inputs)).size;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return 0;
+      throw e;
+    }
+    return this.#wholeEntries(this.#readWhole(RUN_FILES.index), inputsSize, () => {});
+  }
+
+  /** Calls `each` with the end of each whole entry of `index`, in order; returns how many. */
+  #wholeEntries(bytes: Uint8Array, inputsSize: number, each: (end: number) => void): number {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let end = 0;
     const count = Math.floor(bytes.byteLength / INDEX_ENTRY_BYTES);
     for (let i = 0; i < count; i++) {
       const offset = Number(view.getBigUint64(i * INDEX_ENTRY_BYTES, true));
       const length = Number(view.getBigUint64(i * INDEX_ENTRY_BYTES + 8, true));
-      if (offset !== end || offset + length > inputsSize) break;
+      if (offset !== end || offset + length > inputsSize) return i;
       end = offset + length;
-      this.#ends.push(end);
+      each(end);
     }
+    return count;
+  }
+
+  /** Reads the index a previous writer left, dropping a torn last entry. */
+  #loadIndex(): void {
+    const bytes = this.#readWhole(RUN_FILES.index);
+    const inputsSize = Deno.statSync(join(this.dir, RUN_FILES.inputs)).size;
+    let end = 0;
+    this.#wholeEntries(bytes, inputsSize, (at) => this.#ends.push(end = at));
     const entries = this.#ends.length * INDEX_ENTRY_BYTES;
     if (entries !== bytes.byteLength) this.#index!.truncateSync(entries);
     if (end !== inputsSize) this.#inputs!.truncateSync(end);

@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type ItemError, Knot } from "../../../mod.ts";
+import { RunDir } from "../../../src/targets/local/run_dir.ts";
+import { startForLine } from "../../support/deno_child.ts";
+import { tmpfsTest, withTmpfs } from "../../support/tmpfs.ts";
+
+async function lines(path: string): Promise<string[]> {
+  const text = await Deno.readTextFile(path).catch(() => "");
+  return text.split("\n").filter((l) => l !== "");
+}
+
+/** Remounts the tmpfs at `dir` read-only or writable, as a user or a failing disk does. */
+async function remount(dir: string, mode: "ro" | "rw"): Promise<void> {
+  const out = await new Deno.Command("mount", {
+    args: ["-o", `remount,${mode}`, dir],
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr).trim());
+}
+
+/** `promise`, or a failure after `ms` (a wait that would hang for ever). */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not end within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+tmpfsTest(
+  "collect() of a stopped run in a read-only folder gives its results and ends the rest saying the folder cannot be written",
+  async () => {
+    const base = await Deno.makeTempDir({ prefix: "cloudknot-ro-" });
+    try {
+      await withTmpfs(8 * 1024 * 1024, async (dir) => {
+        const log = join(base, "executions.log");
+        const { child: client, line: runId } = await startForLine([
+          "run",
+          "-A",
+          new URL("../../fixtures/resumable_client.ts", import.meta.url).href,
+          dir,
+          log,
+        ]);
+        while ((await lines(log)).length < 40) await new Promise((r) => setTimeout(r, 20));
+        client.kill("SIGKILL");
+        await client.status;
+        const runDir = join(dir, "resumable", "runs", runId);
+        const recorded = new Set<number>();
+        const opened = (await RunDir.open(runDir))!;
+        opened.run.scanRecords(0, (e) => recorded.add(e.index));
+        opened.run.close();
+        assert.ok(recorded.size > 0 && recorded.size < 300, `${recorded.size} were recorded`);
+        await remount(dir, "ro");
+        try {
+          const executions = (await lines(log)).length;
+          const knot = await Knot.create({ name: "resumable", dir });
+          const run = await knot.collect(runId, { progress: false });
+          const settled = await within(run.settled(), 20_000, "settled()");
+          for (const s of settled) {
+            if (recorded.has(s.index)) {
+              assert.deepEqual(s, { status: "fulfilled", index: s.index, value: s.index * 2 });
+              continue;
+            }
+            assert.equal(s.status, "rejected");
+            const reason = (s as { reason: ItemError }).reason;
+            assert.equal(reason.kind, "infrastructure");
+            assert.equal(reason.remote.name, "RunStoreError");
+            assert.ok(
+              reason.message.includes(
+                `Cannot finish run ${runId} (its process stopped before this item ended; it did ` +
+                  `not run here, since no record can be written) in ${runDir}: Read-only file ` +
+                  `system`,
+              ),
+              reason.message,
+            );
+            assert.ok(
+              reason.message.includes(
+                `Make that disk writable (the results already there stay readable), then ` +
+                  `collect the run again (knot.collect("${runId}") of knot resumable) to run it`,
+              ),
+              reason.message,
+            );
+          }
+          // Nothing ran here.
+          assert.equal((await lines(log)).length, executions);
+        } finally {
+          await remount(dir, "rw");
+        }
+        // Once writable, collecting it again finishes it, as its items' errors say.
+        const knot = await Knot.create({ name: "resumable", dir });
+        const run = await knot.collect(runId, { progress: false });
+        assert.deepEqual(await run.results(), Array.from({ length: 300 }, (_, i) => i * 2));
+        await knot.clobber();
+      });
+    } finally {
+      await Deno.remove(base, { recursive: true });
+    }
+  },
+);
