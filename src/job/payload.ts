@@ -438,10 +438,14 @@ async function readSpans(
     );
   }
   if (entries.byteLength < count * INDEX_ENTRY_BYTES) {
+    // Items past the end of the index: their inputs were never stored (a local run whose disk
+    // filled as they were written), and nothing of the run can read them.
+    const missing = from + Math.floor(entries.byteLength / INDEX_ENTRY_BYTES);
     throw new PayloadError(
-      `Items ${from} to ${to - 1} are out of range: the index at ${run.url} has ${
-        Math.floor(entries.byteLength / INDEX_ENTRY_BYTES)
-      } entries from item ${from}`,
+      `The inputs of item${to - 1 > missing ? `s ${missing} to ${to - 1}` : ` ${missing}`} ` +
+        `are not in the run at ${run.url}: its index ends before them, so they were never ` +
+        `stored (as when its disk filled while they were written), and neither a retry nor ` +
+        `collecting the run can run them: map these inputs again`,
     );
   }
   const view = new DataView(entries.buffer, entries.byteOffset, entries.byteLength);

@@ -28,6 +28,7 @@ import { unshippedFile } from "../../job/permissions.ts";
 import { failsEveryAttempt } from "../../job/record.ts";
 import { failureDetails } from "../../job/record.ts";
 import type { ItemSettled, MapRun } from "../../run/map_run.ts";
+import { INPUTS_NOT_STORED } from "../../targets/local/errors.ts";
 import { ChunkedOutput, jsonUpToList } from "./chunked_output.ts";
 import { inCliWords } from "./cli_words.ts";
 import type { CliOutput } from "./io.ts";
@@ -353,6 +354,7 @@ export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
   const lacking: number[] = [];
   const unsendable: number[] = [];
   const threw: number[] = [];
+  const unstored: number[] = [];
   for (const index of failed) {
     const s = run.settledItem(index);
     const reason = s?.status === "rejected" ? s.reason : undefined;
@@ -362,6 +364,8 @@ export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
       ? clobbered
       : reason?.kind === "cancelled"
       ? cancelled
+      : reason?.kind === "infrastructure" && reason.message.includes(INPUTS_NOT_STORED)
+      ? unstored
       : reason !== undefined && missingFromImage(reason)
       ? lacking
       : reason?.kind === "unencodable" && failsEveryAttempt(reason.kind, reason.remote)
@@ -420,9 +424,18 @@ export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
         "function to return it, then map them again",
     );
   }
+  if (unstored.length > 0) {
+    // Their inputs are not in the run: a retry or a collect has nothing of them to run.
+    lines.push(
+      `${unstored.length} of ${run.total} items' inputs were never stored in the run (writing ` +
+        `them failed, on a full disk for example): ${list(unstored)}; free space on that disk, ` +
+        "then map those inputs again with cloudknot map (no retry runs them)",
+    );
+  }
   if (
     threw.length === 0 && cancelled.length === 0 &&
-    clobbered.length + refused.length + unshipped.length + lacking.length + unsendable.length > 0
+    clobbered.length + refused.length + unshipped.length + lacking.length + unsendable.length +
+          unstored.length > 0
   ) {
     return lines.join("\n");
   }

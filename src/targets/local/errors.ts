@@ -90,6 +90,57 @@ export class RunStoreError extends CloudknotError {
 }
 
 /**
+ * What every error of an item whose inputs were never stored in its run says
+ * (the disk filled as they were written): the run has nothing of the item to
+ * run, so its inputs must be mapped again. Looked for by the command line's
+ * summary of failed items, which then suggests no retry for them.
+ *
+ * @example Usage
+ * ```ts
+ * import { INPUTS_NOT_STORED } from "./errors.ts";
+ *
+ * console.log(`map these inputs again: ${INPUTS_NOT_STORED}`);
+ * ```
+ */
+export const INPUTS_NOT_STORED =
+  "they were never stored in the run, so neither a retry of it nor collecting it runs their items";
+
+/**
+ * The error of items whose inputs were never stored in their run: it names
+ * them and says to map their inputs again.
+ *
+ * @example Usage
+ * ```ts
+ * import { unstoredInputs } from "./errors.ts";
+ *
+ * const e = unstoredInputs("/runs/r1", "write", 3, 5, new Error("No space left on device"));
+ * console.log(e.message); // "Cannot write the inputs of items 3 to 5 in /runs/r1: …"
+ * ```
+ *
+ * @param dir The run's directory.
+ * @param verb What could not be done with them: "write", "read".
+ * @param from The first item.
+ * @param to The last item (inclusive).
+ * @param cause Why.
+ * @returns The error.
+ */
+export function unstoredInputs(
+  dir: string,
+  verb: string,
+  from: number,
+  to: number,
+  cause: unknown,
+): RunStoreError {
+  const items = from === to ? `item ${from}` : `items ${from} to ${to}`;
+  return new RunStoreError(
+    dir,
+    `${verb} the inputs of ${items}`,
+    cause,
+    `map these inputs again: ${INPUTS_NOT_STORED}`,
+  );
+}
+
+/**
  * Where the runs of a knot made under another runs directory than this
  * process's are, and the `CLOUDKNOT_LOCAL_RUNS` that reads them: the end of a
  * sentence that names them.

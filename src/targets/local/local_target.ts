@@ -55,7 +55,13 @@ import { localRunUsage } from "./run_usage.ts";
 import { ItemFeed } from "./item_feed.ts";
 import { FollowedRunning, publishRunning, readRunning } from "./running_file.ts";
 import { LOCAL_RUN_LAYOUT, type LocalRunManifest, RUN_FILES, RunDir } from "./run_dir.ts";
-import { isDiskRefusal, RunDataGoneError, runsRootAdvice, RunStoreError } from "./errors.ts";
+import {
+  isDiskRefusal,
+  RunDataGoneError,
+  runsRootAdvice,
+  RunStoreError,
+  unstoredInputs,
+} from "./errors.ts";
 import { CLOBBERING_FILE, knotDirId } from "../../store/local_knots.ts";
 import { pathExists } from "../../util/read_text.ts";
 
@@ -323,7 +329,8 @@ export class LocalTarget implements Target {
     this.#active.add(run);
     run.done.then(() => this.#active.delete(run));
     let written = 0;
-    let storeError: RunStoreError | undefined;
+    /** The items whose inputs could not be written, first to last, and why. */
+    let unwritten: { from: number; to: number; error: RunStoreError } | undefined;
     try {
       for (
         let next: IteratorResult<readonly Uint8Array[]> = first;
@@ -334,16 +341,38 @@ export class LocalTarget implements Target {
         const from = written;
         written += chunk.length;
         control.extend(written);
-        if (storeError === undefined) {
+        if (unwritten === undefined) {
           try {
             await files.appendItems(chunk);
           } catch (e) {
             if (!(e instanceof RunStoreError)) throw e;
-            storeError = e;
+            const error = unstoredInputs(dir, "write", from, written - 1, e.cause);
+            unwritten = { from, to: written - 1, error };
           }
         }
-        if (storeError === undefined) feed.offer(from, chunk, () => pool.addRange(from, written));
-        else settleUnwritten(control, jobId, from, written, storeError);
+        if (unwritten === undefined) feed.offer(from, chunk, () => pool.addRange(from, written));
+        else {
+          // A run's inputs are stored in order (an item's place in them is its index): none
+          // after those that could not be written is stored either. Each item's error names
+          // its own chunk, and says to map these inputs again.
+          const { from: first, to: last, error } = unwritten;
+          settleUnwritten(
+            control,
+            jobId,
+            from,
+            written,
+            from === first ? error : unstoredInputs(
+              dir,
+              "write",
+              from,
+              written - 1,
+              new Error(
+                `they follow items ${first} to ${last}, whose inputs could not be written ` +
+                  `(${(error.cause as Error | undefined)?.message ?? error.message})`,
+              ),
+            ),
+          );
+        }
         // Let the workers' answers in between chunks of inputs.
         await new Promise((resolve) => setImmediate(resolve));
       }
@@ -633,11 +662,7 @@ export class LocalTarget implements Target {
             (i) => `${runId}:${i}`,
             index,
             index + 1,
-            new RunStoreError(
-              dir,
-              `read the inputs of item ${index}`,
-              new Error("they were never written"),
-            ),
+            unstoredInputs(dir, "read", index, index, new Error("its inputs end before them")),
           );
         } else {
           pool!.add(index, (tried.get(index) ?? 0) + 1);

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type ItemError, Knot } from "../../../mod.ts";
+import { failureSummary } from "../../../src/cli/common/item_output.ts";
+import { INPUTS_NOT_STORED } from "../../../src/targets/local/errors.ts";
 import { RunDir } from "../../../src/targets/local/run_dir.ts";
 import { startForLine } from "../../support/deno_child.ts";
-import { tmpfsTest, withTmpfs } from "../../support/tmpfs.ts";
+import { growTmpfs, tmpfsTest, withTmpfs } from "../../support/tmpfs.ts";
 
 async function lines(path: string): Promise<string[]> {
   const text = await Deno.readTextFile(path).catch(() => "");
@@ -98,5 +100,77 @@ tmpfsTest(
     } finally {
       await Deno.remove(base, { recursive: true });
     }
+  },
+);
+
+tmpfsTest(
+  "inputs a full disk could not take fail naming their own items and saying to map them again, which the summary says instead of a retry",
+  async () => {
+    await withTmpfs(1500 * 1024, async (dir) => {
+      const knot = await Knot.create({ name: "full-inputs", dir, func: (s: string) => s.length });
+      // About 1 MiB of inputs is written at once: the first chunk fits, the next ones do not.
+      const inputs = Array.from({ length: 400 }, (_, i) => `${i}:`.padEnd(10_000, "x"));
+      const run = await knot.map(inputs, { progress: false });
+      const settled = await run.settled();
+      const failed = settled.filter((s) => s.status === "rejected").map((s) => s.index);
+      assert.ok(failed.length > 0 && failed.length < 400, `${failed.length} failed`);
+      const runDir = join(dir, "full-inputs", "runs", run.runId);
+      const chunks = new Set<string>();
+      for (const index of failed) {
+        const reason = (settled[index] as { reason: ItemError }).reason;
+        assert.equal(reason.kind, "infrastructure");
+        const named = reason.message.match(
+          /Cannot write the inputs of items? (\d+)(?: to (\d+))? in /,
+        );
+        assert.ok(named !== null, reason.message);
+        const [, from, to = from] = named;
+        assert.ok(Number(from) <= index && index <= Number(to), reason.message);
+        chunks.add(named[0]);
+        assert.ok(reason.message.includes(runDir), reason.message);
+        assert.ok(
+          reason.message.includes(`map these inputs again: ${INPUTS_NOT_STORED}`),
+          reason.message,
+        );
+      }
+      assert.ok(chunks.size > 1, [...chunks].join("; "));
+      // The command line's summary says to map them again, and suggests no retry.
+      const summary = failureSummary(run, failed);
+      assert.match(
+        summary,
+        new RegExp(
+          `^${failed.length} of 400 items' inputs were never stored in the run .*: ` +
+            `${
+              failed[0]
+            }, .*then map those inputs again with cloudknot map \\(no retry runs them\\)$`,
+        ),
+      );
+      assert.doesNotMatch(summary, /cloudknot retry/);
+      // With room made, a reader and a retry say the same, not to free space only.
+      await growTmpfs(dir, 64 * 1024 * 1024);
+      const again = await (await knot.collect(run.runId, { progress: false })).settled();
+      for (const index of failed) {
+        const reason = (again[index] as { reason: ItemError }).reason;
+        assert.ok(
+          reason.message.includes(
+            `Cannot read the inputs of item ${index} in ${runDir}: its inputs end before them.`,
+          ),
+          reason.message,
+        );
+        assert.ok(reason.message.includes(INPUTS_NOT_STORED), reason.message);
+      }
+      const e = await run.retry({ progress: false }).then(
+        () => assert.fail("the retry ran"),
+        (e: Error) => e,
+      );
+      assert.match(
+        e.message,
+        new RegExp(
+          `^The inputs of items ${
+            failed[0]
+          } to 399 are not in the run at .*: map these inputs again$`,
+        ),
+      );
+      await knot.clobber();
+    });
   },
 );
