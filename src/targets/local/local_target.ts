@@ -134,6 +134,8 @@ export interface LocalTargetOptions {
   memory?: number;
   /** The deno binary (default: this one). */
   deno?: string;
+  /** Where warnings go, such as a run's manifest that could not be written. @default {console.warn} */
+  warn?: (message: string) => void;
   /**
    * How long a clobber waits for a process that runs one of the knot's runs
    * to let go of it once asked to cancel it, in milliseconds.
@@ -393,7 +395,25 @@ export class LocalTarget implements Target {
     if (stopped) void chunks.return?.(undefined);
     manifest.count = written;
     delete manifest.open;
-    await files.writeManifest(manifest).catch(() => {});
+    // The run's end, which its readers go by: a run left open whose process is gone was cut
+    // short (its process died while reading its inputs). On a full disk sealManifest writes it
+    // over the open one's bytes, which takes no room; should that fail too (a read-only disk),
+    // it is tried again once the run is done (room may be made meanwhile), then said.
+    const sealed = await files.sealManifest(manifest).then(() => true, () => false);
+    if (!sealed) {
+      const again = () =>
+        files.sealManifest(manifest).catch((e: RunStoreError) =>
+          (o.warn ?? console.warn)(
+            `cloudknot: run ${runId} of knot ${o.knot} read all its ${written} inputs, but ` +
+              `its manifest (${join(dir, RUN_FILES.manifest)}) could not be written to say ` +
+              `so: ${(e.cause as Error | undefined)?.message ?? e.message}. Its results are ` +
+              `kept, but knot.collect("${runId}") will say the run was cut short after the ` +
+              `inputs it stored, as if its process had died while reading them: it was not, ` +
+              `and none of the inputs it stored is lost`,
+          )
+        );
+      void run.done.then(again, again);
+    }
     try {
       // The knot's list of its runs, to tell a run whose data is gone from none.
       // Deno's own append, not node:fs's, whose import costs a knot's process about 0.05 s.
@@ -639,7 +659,7 @@ export class LocalTarget implements Target {
         delete manifest.open;
         manifest.cutShort = true;
         control.extend(manifest.count);
-        await files.writeManifest(manifest).catch(() => {});
+        await files.sealManifest(manifest).catch(() => {});
         control.seal({ cutShort: true });
       }
       if (run.finished) return;

@@ -356,6 +356,39 @@ export class RunDir {
     }
   }
 
+  /**
+   * Writes the manifest a run ends with (its count, its inputs all read): as
+   * {@linkcode RunDir.writeManifest}, or, when the disk has no room for the
+   * new file that takes, over the bytes of `run.json` in place, padded with
+   * spaces, when it is not longer than them (it is shorter than the manifest
+   * it replaces, written while the run was open, unless its count has 15
+   * digits or more): that takes no new room on the disk, so a full disk does
+   * not leave the run looking open, which its readers would take for a run
+   * whose process died while it read its inputs. Not atomic, as the rename
+   * is: only a power loss during that one write could tear it.
+   *
+   * @param manifest The manifest.
+   * @throws {RunStoreError} When neither can be written.
+   */
+  async sealManifest(manifest: LocalRunManifest): Promise<void> {
+    try {
+      await this.writeManifest(manifest);
+    } catch (e) {
+      const path = join(this.dir, RUN_FILES.manifest);
+      const bytes = new TextEncoder().encode(JSON.stringify(manifest, null, 2));
+      try {
+        using file = await Deno.open(path, { write: true });
+        const size = (await file.stat()).size;
+        if (bytes.byteLength > size) throw e;
+        const padded = new Uint8Array(size).fill(0x20);
+        padded.set(bytes);
+        writeAll(file, padded);
+      } catch {
+        throw e;
+      }
+    }
+  }
+
   #openInputs(): void {
     const options = { create: true, append: true, mode: FILE_MODE } as const;
     this.#inputs = Deno.openSync(join(this.dir, RUN_FILES.inputs), options);

@@ -174,3 +174,42 @@ tmpfsTest(
     });
   },
 );
+
+/** Fills the disk of `path`'s folder to its last page: a write of one more byte fails. */
+async function fill(path: string): Promise<void> {
+  using file = await Deno.open(path, { create: true, write: true });
+  for (const size of [1024 * 1024, 4096, 1]) {
+    try {
+      while (true) file.writeSync(new Uint8Array(size));
+    } catch {
+      // Full at that size.
+    }
+  }
+}
+
+tmpfsTest(
+  "a map whose disk fills after its last input ends its run's manifest, so no reader calls the run cut short",
+  async () => {
+    await withTmpfs(2 * 1024 * 1024, async (dir) => {
+      const knot = await Knot.create({ name: "full-end", dir, func: (i: number) => i * 2 });
+      async function* inputs(): AsyncGenerator<number> {
+        for (let i = 0; i < 10; i++) yield i;
+        // The items end, then the disk fills before the map writes the run's end.
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        await fill(join(dir, "filler"));
+      }
+      const run = await knot.map(inputs(), { progress: false });
+      assert.deepEqual(await run.results(), Array.from({ length: 10 }, (_, i) => i * 2));
+      const manifest = JSON.parse(
+        await Deno.readTextFile(join(dir, "full-end", "runs", run.runId, "run.json")),
+      );
+      assert.equal(manifest.count, 10);
+      assert.equal(manifest.open, undefined);
+      await Deno.remove(join(dir, "filler"));
+      const again = await knot.collect(run.runId, { progress: false });
+      assert.deepEqual(await again.results(), Array.from({ length: 10 }, (_, i) => i * 2));
+      assert.equal(again.cutShort, false);
+      await knot.clobber();
+    });
+  },
+);
