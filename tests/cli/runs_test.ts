@@ -555,6 +555,59 @@ Deno.test("results says so when a run's data is gone", async () => {
   });
 });
 
+Deno.test("results of a knot whose latest run's manifest is damaged names that manifest, never reads an earlier run in its place, and never calls the run gone", async () => {
+  await withHome(async (home) => {
+    const ids: string[] = [];
+    for (const stdin of ["[1]", "[2, 3]"]) {
+      const r = await cli(home, ["map", JOBS, "square", "--name", "torn", "-q"], { stdin });
+      assert.equal(r.code, 0, r.stderr);
+      const json = JSON.parse((await cli(home, ["knot", "show", "torn", "--json"])).stdout);
+      ids.push(json.runs.at(-1).runId);
+    }
+    const [older, latest] = ids as [string, string];
+    const runs = home.env.CLOUDKNOT_LOCAL_RUNS!;
+    let manifest = "";
+    for await (const dir of Deno.readDir(runs)) manifest = join(runs, dir.name, "runs", latest);
+    // Cut short, as a full disk or a crash of the machine may leave it.
+    const file = await Deno.open(join(manifest, "run.json"), { write: true });
+    await file.truncate(50);
+    file.close();
+    const damaged = new RegExp(
+      `the manifest of the run in ${manifest} \\(run\\.json\\) is damaged, so the run cannot ` +
+        `be read: .*Its log \\(records\\) keeps 2 records of its items, intact, but they ` +
+        "cannot be read without the manifest, which says what the items are: put back its " +
+        "run\\.json \\(from a backup\\), or map its inputs again",
+    );
+    const later = await cli(home, ["results", "torn"]);
+    assert.equal(later.code, 1, later.stdout);
+    assert.equal(later.stdout, "");
+    assert.match(
+      later.stderr,
+      new RegExp(`The latest run of knot torn is ${latest}: the manifest`),
+    );
+    assert.match(later.stderr, damaged);
+    assert.match(
+      later.stderr,
+      /map its inputs again\. To read an earlier run instead, give its id: `cloudknot knot show torn` lists them$/m,
+    );
+    const named = await cli(home, ["results", "torn", latest]);
+    assert.equal(named.code, 1);
+    assert.match(named.stderr, new RegExp(`Run ${latest} of knot torn: the manifest`));
+    assert.match(named.stderr, damaged);
+    assert.doesNotMatch(named.stderr + later.stderr, /gone/);
+    // The earlier run is read by its id.
+    const earlier = await cli(home, ["results", "torn", older]);
+    assert.equal(earlier.code, 0, earlier.stderr);
+    assert.deepEqual(ndjson(earlier.stdout), [{ index: 0, value: 1 }]);
+    // As the only run, it is not said to be gone either.
+    await Deno.remove(join(runs, manifest.split("/").at(-3)!, "runs", older), { recursive: true });
+    const only = await cli(home, ["results", "torn"]);
+    assert.equal(only.code, 1);
+    assert.match(only.stderr, damaged);
+    assert.doesNotMatch(only.stderr, /gone|no run data left/);
+  });
+});
+
 Deno.test("runs made with CLOUDKNOT_LOCAL_RUNS are found where they are by a process without it, which knot show says, and a clobber without it counts and removes them", async () => {
   await withHome(async (home) => {
     const runsDir = home.env.CLOUDKNOT_LOCAL_RUNS!;

@@ -120,6 +120,7 @@ export async function openRun(
     ctx.arg("run"),
     await local?.goneRuns() ?? [],
     local === undefined ? undefined : { knotRoot: knot.root, runs: local.runsElsewhere() },
+    await local?.damagedRuns(),
   );
   const retriedBy = () => Promise.resolve(retryOf(runs, manifest.runId));
   if (options.use === "retry") {

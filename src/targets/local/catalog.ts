@@ -306,7 +306,10 @@ export async function findLocalKnot(
  */
 export function localRuns(
   knot: LocalKnotInfo,
-): Pick<LocalTarget, "runs" | "collect" | "isLive" | "goneRuns" | "runsElsewhere" | "plan"> {
+): Pick<
+  LocalTarget,
+  "runs" | "collect" | "isLive" | "goneRuns" | "damagedRuns" | "runsElsewhere" | "plan"
+> {
   return new LocalTarget({
     knot: knot.record.name,
     root: knot.root,
@@ -337,8 +340,13 @@ export function localRuns(
  * @param elsewhere The knot's runs made under another runs directory than
  *   this process's (`LocalTarget.runsElsewhere`), and the knot's directory, to
  *   say where they are.
+ * @param damaged The knot's runs whose manifest is damaged
+ *   (`LocalTarget.damagedRuns`), each with the error that says so: such a run
+ *   is never taken for gone, and when it is the latest, no earlier run is
+ *   picked in its place.
  * @returns The run's manifest.
  * @throws {CloudknotInputError} When there is no such run.
+ * @throws {CloudknotError} When the run (or the latest) has a damaged manifest.
  */
 export function pickRun(
   knot: string,
@@ -346,13 +354,30 @@ export function pickRun(
   runId?: string,
   gone: string[] = [],
   elsewhere?: { knotRoot: string; runs: Map<string, string> },
+  damaged: Map<string, Error> = new Map(),
 ): RunManifest {
+  const unreadable = (id: string, latest: boolean) =>
+    new CloudknotError(
+      `${latest ? `The latest run of knot ${knot} is ${id}` : `Run ${id} of knot ${knot}`}: ` +
+        damaged.get(id)!.message.replace(/^The /, "the ") +
+        (latest
+          ? `. To read an earlier run instead, give its id: \`knot show ${knot}\` lists them`
+          : ""),
+      { cause: damaged.get(id) },
+    );
   const there = (id: string, what: string) => {
     const root = elsewhere?.runs.get(id);
     return root === undefined ? undefined : runsRootAdvice(elsewhere!.knotRoot, root, what);
   };
   if (runId === undefined) {
     const latest = runs.at(-1);
+    // A run id begins with the second it was made: a damaged run made in the second of the
+    // latest one read or after it may be the latest, and no other run is read in its place.
+    const stamp = (id: string) => id.split("-")[0]!;
+    const newest = [...damaged.keys()].sort().at(-1);
+    if (newest !== undefined && (latest === undefined || stamp(newest) >= stamp(latest.runId))) {
+      throw unreadable(newest, true);
+    }
     const away = [...(elsewhere?.runs.keys() ?? [])];
     if (latest === undefined && away.length > 0) {
       throw new CloudknotInputError(
@@ -386,13 +411,20 @@ export function pickRun(
       { field: "runId" },
     );
   }
+  if (damaged.has(runId)) throw unreadable(runId, false);
   const found = runs.find((run) => run.runId === runId);
   if (found !== undefined) return found;
   const prefixed = runs.filter((run) => run.runId.startsWith(runId));
-  if (prefixed.length === 1) return prefixed[0]!;
+  const damagedPrefixed = [...damaged.keys()].filter((id) => id.startsWith(runId));
+  if (prefixed.length === 1 && damagedPrefixed.length === 0) return prefixed[0]!;
+  if (prefixed.length === 0 && damagedPrefixed.length === 1) {
+    throw unreadable(damagedPrefixed[0]!, false);
+  }
   throw new CloudknotInputError(
-    prefixed.length > 1
-      ? `Run id "${runId}" matches ${prefixed.length} runs of knot ${knot}: give more of the id`
+    prefixed.length + damagedPrefixed.length > 1
+      ? `Run id "${runId}" matches ${
+        prefixed.length + damagedPrefixed.length
+      } runs of knot ${knot}: give more of the id`
       : `Knot ${knot} has no run "${runId}": list its runs with \`knot show ${knot}\``,
     { field: "runId" },
   );

@@ -856,27 +856,50 @@ export class LocalTarget implements Target {
 
   /** The knot's runs that still have their data, oldest first. */
   async runs(): Promise<LocalRunManifest[]> {
+    return (await this.#readRuns()).kept;
+  }
+
+  /** The knot's runs that can be read, and those whose manifest is damaged, each with why. */
+  async #readRuns(): Promise<{ kept: LocalRunManifest[]; damaged: Map<string, CloudknotError> }> {
     await this.#checkDirs();
-    return await readRunManifests(
+    const damaged = new Map<string, CloudknotError>();
+    const kept = await readRunManifests(
       join(this.#o.runsRoot, "runs"),
       // A run whose manifest is damaged is left out (collect() says why).
       async (dir) =>
         (await RunDir.open(dir).catch((e) => {
-          if (e?.cause instanceof SyntaxError) return undefined;
-          throw e;
+          if (!(e?.cause instanceof SyntaxError)) throw e;
+          if (isRunName(basename(dir))) damaged.set(basename(dir), e);
+          return undefined;
         }))?.manifest,
     );
+    return { kept, damaged };
   }
 
   /**
-   * The ids of runs the knot made whose data is gone.
+   * The knot's runs whose manifest (`run.json`) is damaged, which `runs()`
+   * leaves out: each with the error that `collect()` of it throws, which
+   * names the manifest and says what can be done.
+   *
+   * @returns Each run's id and its error.
+   */
+  async damagedRuns(): Promise<Map<string, CloudknotError>> {
+    return (await this.#readRuns()).damaged;
+  }
+
+  /**
+   * The ids of runs the knot made whose data is gone: not those whose
+   * manifest is damaged ({@linkcode LocalTarget.damagedRuns}), which are there.
    *
    * @returns The ids, oldest first.
    */
   async goneRuns(): Promise<string[]> {
-    const kept = new Set((await this.runs()).map((m) => m.runId));
+    const { kept, damaged } = await this.#readRuns();
+    const there = new Set(kept.map((m) => m.runId));
     const elsewhere = this.runsElsewhere();
-    return this.#listedRuns().filter((id) => !kept.has(id) && !elsewhere.has(id));
+    return this.#listedRuns().filter((id) =>
+      !there.has(id) && !damaged.has(id) && !elsewhere.has(id)
+    );
   }
 
   /**

@@ -212,9 +212,25 @@ export class RunDir {
     try {
       manifest = JSON.parse(text);
     } catch (e) {
+      const run = new RunDir(dir);
+      let records = 0;
+      try {
+        run.scanRecords(0, () => records++);
+      } catch {
+        // Said as none.
+      }
       throw new CloudknotError(
         `The manifest of the run in ${dir} (${RUN_FILES.manifest}) is damaged, so the run ` +
-          thenSentence(`cannot be read: ${(e as Error).message}`, "Map its inputs again"),
+          thenSentence(
+            `cannot be read: ${(e as Error).message}`,
+            records > 0
+              ? `Its log (${RUN_FILES.records}) keeps ${records} record${
+                records === 1 ? "" : "s"
+              } of its items, intact, but they cannot be read without the manifest, which ` +
+                `says what the items are: put back its ${RUN_FILES.manifest} (from a backup), ` +
+                `or map its inputs again`
+              : "Map its inputs again",
+          ),
         { cause: e },
       );
     }
