@@ -287,6 +287,11 @@ export class LocalTarget implements Target {
     try {
       await ensurePrivateDir(join(o.runsRoot, "runs"));
       files = await RunDir.create(dir, manifest);
+    } catch (e) {
+      // A disk that takes no write (read-only, full): said as such, not as an unexpected error.
+      if (!isDiskRefusal(e)) throw e;
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      throw new RunStoreError(dir, "make the run's folder", e);
     } finally {
       this.#starting.delete(starting.promise);
       starting.resolve();

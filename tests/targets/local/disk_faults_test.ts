@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type ItemError, Knot } from "../../../mod.ts";
+import { type ItemError, Knot, RunStoreError } from "../../../mod.ts";
 import { failureSummary } from "../../../src/cli/common/item_output.ts";
 import { INPUTS_NOT_STORED } from "../../../src/targets/local/errors.ts";
 import { RunDir } from "../../../src/targets/local/run_dir.ts";
@@ -88,6 +88,16 @@ tmpfsTest(
           }
           // Nothing ran here.
           assert.equal((await lines(log)).length, executions);
+          // A retry, which maps its items in a new run, cannot make one there, and says so.
+          const e = await run.retry({ progress: false }).then(
+            () => assert.fail("the retry ran"),
+            (e: Error) => e,
+          );
+          assert.ok(e instanceof RunStoreError, String(e));
+          assert.match(
+            e.message,
+            /^Cannot make the run's folder in .*: Read-only file system.*Make that disk writable/,
+          );
         } finally {
           await remount(dir, "rw");
         }
