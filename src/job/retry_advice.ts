@@ -34,3 +34,18 @@ export const RUN_ID_ENV = "CLOUDKNOT_RUN_ID";
 export function retryAdvice(knot: string, runId: string, options = ""): string {
   return `run.retry(${options}) on the run's handle (knot.collect("${runId}") of knot ${knot})`;
 }
+
+/**
+ * What the cancel reason of a run stopped by its knot's clobber says, on the
+ * local and docker targets: how a reader tells such items, which no retry
+ * runs (the knot is gone), from others cancelled.
+ *
+ * @example Usage
+ * ```ts
+ * import { CLOBBERED_WHILE_RUNNING } from "@cloudknot/cloudknot/run";
+ *
+ * const reason = `The run stopped because its knot ${CLOBBERED_WHILE_RUNNING}: create it again`;
+ * console.log(reason.includes(CLOBBERED_WHILE_RUNNING)); // true
+ * ```
+ */
+export const CLOBBERED_WHILE_RUNNING = "was clobbered while it ran, so nothing of it is kept";

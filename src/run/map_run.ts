@@ -18,6 +18,7 @@ import { renderRunHtml, renderRunText } from "./run_view.ts";
 import type { RunUsage } from "../cost/usage.ts";
 import { type CostReport, costReport, type CostReportOptions } from "../cost/report.ts";
 import { CloudknotInputError } from "../util/errors.ts";
+import { CLOBBERED_WHILE_RUNNING } from "../job/retry_advice.ts";
 import { type InspectPlace, nestedText } from "../util/summary.ts";
 import { renderReportPage, type ReportFailure } from "./report_page.ts";
 import { showProgress } from "./progress.ts";
@@ -455,10 +456,11 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
       // A file not shipped is not there for a retry on AWS, which runs the run's own job
       // definition revision, nor a program the image lacks in a retry's container, which runs
       // the run's own image, nor a result the codec refuses for its kind, which a retry of the
-      // same function returns again: each such item's error says what to change and to map the
-      // items again, which works on every target.
+      // same function returns again, nor what a clobber of the knot took with it: each such
+      // item's error says what to change and to map the items again, which works on every target.
       this.#resubmit === undefined ||
         errors.some((e) =>
+          e.message.includes(CLOBBERED_WHILE_RUNNING) ||
           (e.kind === "refused" && unshippedFile(e)) || missingFromImage(e) ||
           (e.kind === "unencodable" && failsEveryAttempt(e.kind, e.remote))
         )
@@ -720,6 +722,16 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     await this.done;
     // A success is final: with no failure here, a reading again finds none either.
     if (this.#errors.size === 0) return this;
+    // The knot clobbered while the run ran took the run with it: nothing is left to run again.
+    const clobbered = [...this.#errors.values()].find((e) =>
+      e.message.includes(CLOBBERED_WHILE_RUNNING)
+    );
+    if (clobbered !== undefined) {
+      throw new CloudknotInputError(
+        `Run ${this.runId} cannot be retried: its knot ${this.knot} ${CLOBBERED_WHILE_RUNNING}. ` +
+          `Create the knot again and map the inputs again`,
+      );
+    }
     const run = await this.#readAgain(options.signal);
     const resubmit = run.#resubmit!;
     const failed: { index: number; reason: ItemError }[] = [];

@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { failureRecord } from "../job/record.ts";
 import type { RunControl } from "../run/map_run.ts";
+export { CLOBBERED_WHILE_RUNNING } from "../job/retry_advice.ts";
 
 /**
  * Reads the manifest of every run folder under `root`, oldest first: a folder
@@ -64,21 +65,6 @@ export async function readRunManifests<M extends { createdAt: number; runId: str
 export function isRunName(runId: string): boolean {
   return runId !== "" && runId !== "." && runId !== ".." && !/[/\\]/.test(runId);
 }
-
-/**
- * What the cancel reason of a run stopped by its knot's clobber says, on the
- * local and docker targets: how a reader tells such items, which no retry
- * runs (the knot is gone), from others cancelled.
- *
- * @example Usage
- * ```ts
- * import { CLOBBERED_WHILE_RUNNING } from "./run_manifests.ts";
- *
- * const reason = `The run stopped because its knot ${CLOBBERED_WHILE_RUNNING}: create it again`;
- * console.log(reason.includes(CLOBBERED_WHILE_RUNNING)); // true
- * ```
- */
-export const CLOBBERED_WHILE_RUNNING = "was clobbered while it ran, so nothing of it is kept";
 
 /**
  * The file in a run's folder that says it was cancelled, and why: a handle

@@ -35,7 +35,7 @@ import type { CliOutput } from "./io.ts";
 import { defined } from "../../util/defined.ts";
 import { WORKER_START_ERROR } from "../../job/pool.ts";
 import { ABORTED, untilAborted } from "../../util/sleep.ts";
-import { CLOBBERED_WHILE_RUNNING } from "../../targets/run_manifests.ts";
+import { CLOBBERED_WHILE_RUNNING } from "../../job/retry_advice.ts";
 
 /**
  * A value in the job codec's JSON form.

@@ -1065,7 +1065,7 @@ export class LocalTarget implements Target {
     this.#clobbered = true;
     await Promise.all(this.#starting);
     const active = [...this.#active];
-    await Promise.all(active.map((run) => run.cancel("The knot was clobbered")));
+    await Promise.all(active.map((run) => run.cancel(clobberedReason(this.#o.knot))));
     await Promise.all(active.map((run) => run.done));
     // Every runs directory it used: one named for this knot's directory, never another's.
     const id = await knotDirId(this.#o.root);
