@@ -595,6 +595,13 @@ Deno.test("results of a knot whose latest run's manifest is damaged names that m
     assert.match(named.stderr, new RegExp(`Run ${latest} of knot torn: the manifest`));
     assert.match(named.stderr, damaged);
     assert.doesNotMatch(named.stderr + later.stderr, /gone/);
+    // knot show lists the other run, and says what the damaged one is.
+    const shown = await cli(home, ["knot", "show", "torn"]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, new RegExp(`^${older} `, "m"));
+    assert.match(shown.stdout, new RegExp(`^Run ${latest} cannot be listed: The manifest`, "m"));
+    const json = JSON.parse((await cli(home, ["knot", "show", "torn", "--json"])).stdout);
+    assert.deepEqual(json.damagedRuns.map((r: { runId: string }) => r.runId), [latest]);
     // The earlier run is read by its id.
     const earlier = await cli(home, ["results", "torn", older]);
     assert.equal(earlier.code, 0, earlier.stderr);
@@ -605,6 +612,9 @@ Deno.test("results of a knot whose latest run's manifest is damaged names that m
     assert.equal(only.code, 1);
     assert.match(only.stderr, damaged);
     assert.doesNotMatch(only.stderr, /gone|no run data left/);
+    // Its clobber counts it among the runs it removes.
+    const clobbered = await cli(home, ["knot", "clobber", "torn", "--yes"]);
+    assert.match(clobbered.stdout, /^Clobbered knot torn and its 1 run$/m);
   });
 });
 

@@ -161,8 +161,10 @@ export async function run(ctx: CommandContext): Promise<number> {
   }
   const found = await findLocalKnot(name, { env: ctx.io.env });
   // A local knot's runs made under another runs directory go too (CLOUDKNOT_LOCAL_RUNS).
+  // So do those whose manifest is damaged.
+  const local = (found.record.target as string) === "docker" ? undefined : localRuns(found);
   const runs = (await knotRuns(found).runs()).length +
-    ((found.record.target as string) === "docker" ? 0 : localRuns(found).runsElsewhere().size);
+    (local === undefined ? 0 : local.runsElsewhere().size + (await local.damagedRuns()).size);
   const what = `knot ${name} and its ${runs} run${runs === 1 ? "" : "s"}`;
   if (!await confirmDeletion(ctx, what)) return 1;
   // A docker knot's clobber removes its containers and image too.

@@ -279,10 +279,13 @@ export async function run(ctx: CommandContext): Promise<number> {
   // Runs made under another runs directory (CLOUDKNOT_LOCAL_RUNS set otherwise then): there, not
   // gone, and read where this process's variable points there.
   const elsewhere = docker === undefined ? localRuns(knot).runsElsewhere() : new Map();
+  // Runs whose manifest is damaged, which the table cannot list: each with what it says.
+  const damaged = docker === undefined ? await localRuns(knot).damagedRuns() : new Map();
   if (ctx.flag("json")) {
     await ctx.print(JSON.stringify({
       ...knotJson(knot),
       runsElsewhere: [...elsewhere].map(([runId, root]) => ({ runId, runsDir: `${root}/runs` })),
+      damagedRuns: [...damaged].map(([runId, e]) => ({ runId, error: inCliWords(e) })),
       ...(docker === undefined ? {} : {
         image: docker.image,
         runtime: docker.view === undefined ? null : runtimeJson(docker.view),
@@ -315,9 +318,17 @@ export async function run(ctx: CommandContext): Promise<number> {
     rows,
     runs,
     clobber === undefined ? undefined : halfClobbered({ name: r.name, ...clobber }),
-    [stoppedAdvice(r.name, runs), elsewhereAdvice(knot.root, elsewhere), docker?.view?.advice]
-      .filter(Boolean).join("\n\n") || undefined,
-    elsewhere.size > 0 ? "No runs where this process looks" : undefined,
+    [
+      stoppedAdvice(r.name, runs),
+      elsewhereAdvice(knot.root, elsewhere),
+      ...[...damaged].map(([runId, e]) => `Run ${runId} cannot be listed: ${inCliWords(e)}`),
+      docker?.view?.advice,
+    ].filter(Boolean).join("\n\n") || undefined,
+    elsewhere.size > 0
+      ? "No runs where this process looks"
+      : damaged.size > 0
+      ? "No runs that can be read"
+      : undefined,
   ));
   return 0;
 }

@@ -174,6 +174,7 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
     permissions: record.permissions!,
     ...(spec.timeout !== undefined ? { timeout: spec.timeout } : {}),
     ...(spec.memory !== undefined ? { memory: spec.memory } : {}),
+    ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
   });
   return { artifact, target };
 }
