@@ -399,6 +399,12 @@ export class Knot<F extends JobFunction = JobFunction> {
         ...(itemsPerJob !== undefined ? { itemsPerJob } : {}),
       }, options.itemSeconds !== undefined ? { itemSeconds: options.itemSeconds } : {});
     }
+    let shown = false;
+    const show = (run: MapRun<unknown>) => {
+      if (options.progress === false || shown) return;
+      shown = true;
+      showProgress(run, typeof options.progress === "object" ? options.progress : {});
+    };
     const run = await this.#target.map<Result<F>>({
       items: encodeInputs(inputs, { starmap }),
       starmap,
@@ -406,10 +412,11 @@ export class Knot<F extends JobFunction = JobFunction> {
       ...(jobType !== undefined ? { jobType } : {}),
       ...(itemsPerJob !== undefined ? { itemsPerJob } : {}),
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      // A stream's run shows its id and progress while the stream is read, not after it (on
+      // the local target, whose items run meanwhile); an array's once it is stored, as before.
+      ...(Array.isArray(inputs) ? {} : { started: show }),
     });
-    if (options.progress !== false && run.total > 0) {
-      showProgress(run, typeof options.progress === "object" ? options.progress : {});
-    }
+    if (run.total > 0) show(run);
     return run;
   }
 

@@ -53,6 +53,12 @@ export interface MapRequest {
    * function that run ran, whatever the knot was updated to since.
    */
   definition?: { jobDefinition: string; attempts: number };
+  /**
+   * Told the run's handle as soon as it exists, where `map` resolves only once every input is
+   * stored (the local target, whose items start while a stream of inputs is still read): a
+   * caller shows the run's progress (and its id) from then on.
+   */
+  started?: (run: MapRun<unknown>) => void;
 }
 
 /** One item to submit as a job of its own. */

@@ -335,6 +335,7 @@ export class LocalTarget implements Target {
     run.done.then(() => files.close());
     this.#active.add(run);
     run.done.then(() => this.#active.delete(run));
+    request.started?.(run as MapRun<unknown>);
     let written = 0;
     /** The items whose inputs could not be written, first to last, and why. */
     let unwritten: { from: number; to: number; error: RunStoreError } | undefined;
