@@ -189,6 +189,11 @@ export interface MapRunOptions {
   /** Runs items of this run again as a new run, for `retry()`. */
   resubmit?: Resubmit;
   /**
+   * The latest run that retries this one, if any, as collected (over the whole input): a
+   * `retry()` of this run is that run's, so that what a retry ran is never run again.
+   */
+  retriedBy?: () => Promise<MapRun<unknown> | undefined>;
+  /**
    * Checks the resources a retry gives items (its `memory`, `vcpus` and
    * `timeout`, and doubled memory) against the target's own bounds, before
    * the retry writes anything: the target's `checkResources`.
@@ -274,6 +279,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   #work: Promise<unknown>[] = [];
   #usage?: () => Promise<RunUsage>;
   #resubmit?: Resubmit;
+  #retriedBy?: () => Promise<MapRun<unknown> | undefined>;
   #checkResources?: (resources: ItemResources) => void;
   #reread?: (signal?: AbortSignal) => Promise<MapRun<unknown>>;
   #cost?: CostReport;
@@ -304,6 +310,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     this.#values = new Array(capacity);
     if (options.usage) this.#usage = options.usage;
     if (options.resubmit) this.#resubmit = options.resubmit;
+    if (options.retriedBy) this.#retriedBy = options.retriedBy;
     if (options.checkResources) this.#checkResources = options.checkResources;
     if (options.reread) this.#reread = options.reread;
     if (info.retryOf) this.retryOf = info.retryOf;
@@ -732,6 +739,10 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
           `Create the knot again and map the inputs again`,
       );
     }
+    // Retried already (a cell run again, another process): the latest retry is retried, which
+    // runs only what failed in it, and nothing when nothing did.
+    const later = await this.#retriedBy?.();
+    if (later !== undefined) return await later.retry(options) as MapRun<T>;
     const run = await this.#readAgain(options.signal);
     const resubmit = run.#resubmit!;
     const failed: { index: number; reason: ItemError }[] = [];
@@ -829,6 +840,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
       usage: async () => mergeUsage(await earlier.usage(), await retried.usage(), items),
       // The retry's target reads the retry again over the whole input, as `collect` does.
       ...(retried.#reread !== undefined ? { reread: retried.#reread } : {}),
+      ...(retried.#retriedBy !== undefined ? { retriedBy: retried.#retriedBy } : {}),
       resubmit: (request) => {
         const inner = retried.#resubmit;
         if (inner === undefined) {

@@ -177,3 +177,27 @@ export async function collectWhole<T>(
     (id) => collectWhole(id, collectOne),
   );
 }
+
+/**
+ * The latest run of the knot that retries run `runId`, collected over the whole input, or
+ * `undefined`: a handle's `retry()` retries it instead (the `retriedBy` hook of
+ * {@linkcode MapRun}), so that items a retry already ran are never run again.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { latestRetry } from "./resubmit.ts";
+ *
+ * const hooks = { retriedBy: () => latestRetry(this, manifest.runId) };
+ * ```
+ *
+ * @param knot The knot's runs, and how one is collected.
+ * @param runId The run.
+ * @returns The retry's handle.
+ */
+export async function latestRetry(
+  knot: { runs(): Promise<RunManifest[]>; collect<T>(runId: string): Promise<MapRun<T>> },
+  runId: string,
+): Promise<MapRun<unknown> | undefined> {
+  const later = (await knot.runs()).findLast((m) => m.retryOf?.runId === runId);
+  return later === undefined ? undefined : await knot.collect<unknown>(later.runId);
+}

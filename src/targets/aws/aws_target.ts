@@ -86,7 +86,7 @@ import {
   type SubmitMark,
   submitterDiedAt,
 } from "./submit_mark.ts";
-import { resubmitRequest, retryAdvice, withEarlierResults } from "../resubmit.ts";
+import { latestRetry, resubmitRequest, retryAdvice, withEarlierResults } from "../resubmit.ts";
 import { awsRunUsage } from "./batch/run_usage.ts";
 import { checkGroups, type GroupedJob, planGroups, resourceOverrides } from "./groups.ts";
 import { checkSubmitJobBytes } from "./batch/quotas.ts";
@@ -1441,6 +1441,7 @@ export class AwsTarget implements Omit<Target, "clobber" | "summary"> {
         }
         return usage;
       },
+      retriedBy: () => latestRetry(this, manifest.runId),
       // On the revision the run ran on: its function, whatever the knot was updated to since.
       resubmit: async (request) => {
         const ran = manifest.jobDefinition ?? await this.#ranOn(jobs) ??

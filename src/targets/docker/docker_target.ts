@@ -81,7 +81,7 @@ import { batchFailureRecord, withBatchDetails, withLogOutOfMemory } from "../aws
 import { childCount, childItems } from "../aws/batch/slices.ts";
 import { type GroupedJob, planGroups } from "../aws/groups.ts";
 import { sliceRun } from "../../job/slicing.ts";
-import { type CollectOptions, collectWhole, resubmitRequest } from "../resubmit.ts";
+import { type CollectOptions, collectWhole, latestRetry, resubmitRequest } from "../resubmit.ts";
 import {
   cancelRequest,
   CLOBBERED_WHILE_RUNNING,
@@ -1328,7 +1328,7 @@ export class DockerTarget implements Target {
     dir: string,
     store: LocalStore,
     manifest: DockerRunManifest,
-  ): Pick<MapRunOptions, "usage" | "resubmit" | "reread" | "checkResources"> {
+  ): Pick<MapRunOptions, "usage" | "resubmit" | "retriedBy" | "reread" | "checkResources"> {
     return {
       checkResources: (resources) => this.checkResources(resources),
       // CPU-seconds on this machine, as the local target counts them.
@@ -1341,6 +1341,7 @@ export class DockerTarget implements Target {
         );
         return { ...usage, target: "docker" };
       },
+      retriedBy: () => latestRetry(this, manifest.runId),
       resubmit: async (request) =>
         // A retry runs with the attempts, permissions and limits its run had (unless it gives
         // others),

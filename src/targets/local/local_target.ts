@@ -50,7 +50,13 @@ import type { Plan } from "../../plan/plan.ts";
 import type { ItemResources } from "../../run/retry.ts";
 import { checkMachineResources } from "../machine_resources.ts";
 import { type MapRequest, newRunId, requestChunks, type Target } from "../target.ts";
-import { type CollectOptions, collectWhole, resubmitRequest, retryAdvice } from "../resubmit.ts";
+import {
+  type CollectOptions,
+  collectWhole,
+  latestRetry,
+  resubmitRequest,
+  retryAdvice,
+} from "../resubmit.ts";
 import { localRunUsage } from "./run_usage.ts";
 import { ItemFeed } from "./item_feed.ts";
 import { FollowedRunning, publishRunning, readRunning } from "./running_file.ts";
@@ -989,7 +995,7 @@ export class LocalTarget implements Target {
   #hooks(
     dir: string,
     manifest: LocalRunManifest,
-  ): Pick<MapRunOptions, "usage" | "resubmit" | "checkResources"> {
+  ): Pick<MapRunOptions, "usage" | "resubmit" | "retriedBy" | "checkResources"> {
     return {
       checkResources: (resources) => this.checkResources(resources),
       usage: async () =>
@@ -1002,6 +1008,7 @@ export class LocalTarget implements Target {
       // A retry's items get the attempts, permissions, memory and timeout its
       // run had (unless it gives others) and the knot's function of then, from
       // whichever handle and process retries it.
+      retriedBy: () => latestRetry(this, manifest.runId),
       resubmit: async (request) =>
         this.#map(await resubmitRequest(new LocalStore(dir), manifest, request), {
           attempts: manifest.attempts,
