@@ -1093,6 +1093,20 @@ export class AwsTarget implements Omit<Target, "clobber" | "summary"> {
     return byCreation(found);
   }
 
+  /**
+   * The runs made since run `runId` (from its second on: a run's id starts with the second it
+   * was made), with only their manifests read: where a retry of it is, without reading every run.
+   */
+  async #runsSince(runId: string): Promise<RunManifest[]> {
+    const since = RUN_SECOND.exec(runId)?.[0];
+    const { ids } = await this.#runIds();
+    const later = ids.filter((id) => {
+      const second = RUN_SECOND.exec(id)?.[0];
+      return id !== runId && (since === undefined || second === undefined || second >= since);
+    });
+    return byCreation((await this.#manifests(later)).filter(isManifest));
+  }
+
   async #scanRuns(): Promise<{ runs: RunManifest[]; unfinished: string[] }> {
     const { ids, folders } = await this.#runIds();
     const manifests = await this.#manifests(ids);
@@ -1441,7 +1455,11 @@ export class AwsTarget implements Omit<Target, "clobber" | "summary"> {
         }
         return usage;
       },
-      retriedBy: () => latestRetry(this, manifest.runId),
+      retriedBy: () =>
+        latestRetry(
+          { runs: () => this.#runsSince(info.runId), collect: (id) => this.collect(id) },
+          info.runId,
+        ),
       // On the revision the run ran on: its function, whatever the knot was updated to since.
       resubmit: async (request) => {
         const ran = manifest.jobDefinition ?? await this.#ranOn(jobs) ??
