@@ -177,6 +177,13 @@ Deno.test("AWS target: retry({ permissions }) gives the retried items' jobs thos
       environment.find((v) => v.name === "CLOUDKNOT_PERMISSIONS")?.value,
       JSON.stringify({ read: [secret] }),
     );
+    // Retried again from the first handle: its retry, which succeeded, is what it retries, so
+    // nothing is submitted again.
+    const submitted = emu.count("batch", "SubmitJob");
+    const again = await run.retry({ progress: false });
+    assert.equal(again.runId, granted.runId);
+    assert.deepEqual(await again.results(), ["hidden"]);
+    assert.equal(emu.count("batch", "SubmitJob"), submitted);
   } finally {
     await bed.close();
   }
