@@ -10,13 +10,13 @@ Deno.test("map() of a stream shows the run's id and progress before the stream e
     const knot = await Knot.create({ name: "stream", dir, concurrency: 1, func: (x: number) => x });
     let read = 0;
     const lines: { line: string; read: number }[] = [];
-    async function* slow() {
+    const slow = async function* () {
       for (let i = 0; i < 5; i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         read++;
         yield i;
       }
-    }
+    };
     const run = await knot.map(slow(), {
       progress: { isTerminal: false, intervalMs: 50, log: (line) => lines.push({ line, read }) },
     });
