@@ -42,7 +42,7 @@ export function retryAdvice(knot: string, runId: string, options = ""): string {
  *
  * @example Usage
  * ```ts
- * import { CLOBBERED_WHILE_RUNNING } from "@cloudknot/cloudknot/run";
+ * import { CLOBBERED_WHILE_RUNNING } from "./retry_advice.ts";
  *
  * const reason = `The run stopped because its knot ${CLOBBERED_WHILE_RUNNING}: create it again`;
  * console.log(reason.includes(CLOBBERED_WHILE_RUNNING)); // true
