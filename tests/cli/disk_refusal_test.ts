@@ -2,13 +2,8 @@
 // file on a read-only file system, a full TMPDIR while a module is bundled.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { tmpfsTest, withTmpfs } from "../support/tmpfs.ts";
+import { remountTmpfs, tmpfsTest, withTmpfs } from "../support/tmpfs.ts";
 import { cli, JOBS, withHome } from "./helpers.ts";
-
-async function remount(dir: string, how: string): Promise<void> {
-  const out = await new Deno.Command("mount", { args: ["-o", `remount,${how}`, dir] }).output();
-  assert.ok(out.success, `mount -o remount,${how} ${dir}`);
-}
 
 tmpfsTest(
   "configure refuses a config file on a read-only file system, saying so, and leaves it as it was",
@@ -24,7 +19,7 @@ tmpfsTest(
         );
         assert.equal(first.code, 0, first.stderr);
         const before = await Deno.readTextFile(file);
-        await remount(mounted, "ro");
+        await remountTmpfs(mounted, "ro");
         try {
           const r = await cli(
             home,
@@ -39,7 +34,7 @@ tmpfsTest(
               `CLOUDKNOT_CONFIG_FILE at another file`,
           );
         } finally {
-          await remount(mounted, "rw");
+          await remountTmpfs(mounted, "rw");
         }
         assert.equal(await Deno.readTextFile(file), before);
       });

@@ -73,3 +73,17 @@ export async function growTmpfs(dir: string, bytes: number): Promise<void> {
   }).output();
   if (!out.success) throw new Error(new TextDecoder().decode(out.stderr).trim());
 }
+
+/**
+ * Remounts the tmpfs at `dir` read-only or writable, as a user or a failing disk does.
+ *
+ * @param dir Where it is mounted.
+ * @param mode `ro` or `rw`.
+ */
+export async function remountTmpfs(dir: string, mode: "ro" | "rw"): Promise<void> {
+  const out = await new Deno.Command("mount", {
+    args: ["-o", `remount,${mode}`, dir],
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr).trim());
+}

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CloudknotInputError, Knot } from "../../../mod.ts";
 import { StateFile } from "../../../src/state/mod.ts";
-import { startEmulator } from "../../emulator/mod.ts";
+import { type Emulator, startEmulator } from "../../emulator/mod.ts";
 import { sessionFor } from "../../support/aws_session.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
@@ -16,23 +16,33 @@ function square(x: number): number {
   return x * x;
 }
 
+/** Runs `body` with an emulator and the options of AWS knot `name` on it, then closes both. */
+async function withAwsKnot(
+  name: string,
+  body: (emu: Emulator, common: Parameters<typeof Knot.create<typeof square>>[0]) => Promise<void>,
+): Promise<void> {
+  const emu = await startEmulator({ registry: true });
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-own-compute-" });
+  try {
+    await body(emu, {
+      name,
+      target: "aws",
+      session: await sessionFor(emu),
+      state: new StateFile({ path: join(dir, "cloudknot") }),
+      cloudknotDir: join(dir, "home"),
+      baseImage: await ensureBaseImage(),
+      func: square,
+    });
+  } finally {
+    await emu.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 dockerTest(
   "a SPOT knot given its bidPercentage without compute is adopted, a bidPercentage of its own is ignored with a warning, and a new knot's bidPercentage without compute is refused before any request that changes AWS",
-  async () => {
-    const emu = await startEmulator({ registry: true });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-own-compute-" });
-    try {
-      const session = await sessionFor(emu);
-      const state = new StateFile({ path: join(dir, "cloudknot") });
-      const common = {
-        name: "spotty",
-        target: "aws" as const,
-        session,
-        state,
-        cloudknotDir: join(dir, "home"),
-        baseImage: await ensureBaseImage(),
-        func: square,
-      };
+  () =>
+    withAwsKnot("spotty", async (emu, common) => {
       await Knot.create({ ...common, compute: "SPOT", bidPercentage: 60 });
 
       emu.requests.clear();
@@ -53,30 +63,13 @@ dockerTest(
       );
       assert.equal(refused.message, 'bidPercentage needs compute "SPOT"');
       assert.deepEqual(emu.mutatingRequests(), []);
-    } finally {
-      await emu.close();
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+    }),
 );
 
 dockerTest(
   "a Fargate knot given memory alone updates with its own vCPUs, and memory its vCPUs do not take is refused by the update before any request that changes AWS",
-  async () => {
-    const emu = await startEmulator({ registry: true });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-own-compute-" });
-    try {
-      const session = await sessionFor(emu);
-      const state = new StateFile({ path: join(dir, "cloudknot") });
-      const common = {
-        name: "lambs",
-        target: "aws" as const,
-        session,
-        state,
-        cloudknotDir: join(dir, "home"),
-        baseImage: await ensureBaseImage(),
-        func: square,
-      };
+  () =>
+    withAwsKnot("lambs", async (emu, common) => {
       await Knot.create({ ...common, compute: "FARGATE", vcpus: 2, memory: 4096 });
 
       // 16 GiB takes 2 vCPUs on Fargate, not the 1 a new knot would have.
@@ -97,9 +90,5 @@ dockerTest(
       assert.match(refused.message, /2 vCPU takes memory of 4096 to 16384 MiB/);
       assert.match(refused.message, /keeps its own retries 3, vcpus 2 where they are not given/);
       assert.equal(emu.mutatingRequests().length, before);
-    } finally {
-      await emu.close();
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+    }),
 );

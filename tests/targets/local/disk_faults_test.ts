@@ -3,23 +3,8 @@ import { join } from "node:path";
 import { type ItemError, Knot, RunStoreError } from "../../../mod.ts";
 import { failureSummary } from "../../../src/cli/common/item_output.ts";
 import { INPUTS_NOT_STORED } from "../../../src/targets/local/errors.ts";
-import { RunDir } from "../../../src/targets/local/run_dir.ts";
-import { startForLine } from "../../support/deno_child.ts";
-import { growTmpfs, tmpfsTest, withTmpfs } from "../../support/tmpfs.ts";
-
-async function lines(path: string): Promise<string[]> {
-  const text = await Deno.readTextFile(path).catch(() => "");
-  return text.split("\n").filter((l) => l !== "");
-}
-
-/** Remounts the tmpfs at `dir` read-only or writable, as a user or a failing disk does. */
-async function remount(dir: string, mode: "ro" | "rw"): Promise<void> {
-  const out = await new Deno.Command("mount", {
-    args: ["-o", `remount,${mode}`, dir],
-    stderr: "piped",
-  }).output();
-  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr).trim());
-}
+import { growTmpfs, remountTmpfs, tmpfsTest, withTmpfs } from "../../support/tmpfs.ts";
+import { killedResumable, lines } from "./helpers.ts";
 
 /** `promise`, or a failure after `ms` (a wait that would hang for ever). */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -39,23 +24,9 @@ tmpfsTest(
     try {
       await withTmpfs(8 * 1024 * 1024, async (dir) => {
         const log = join(base, "executions.log");
-        const { child: client, line: runId } = await startForLine([
-          "run",
-          "-A",
-          new URL("../../fixtures/resumable_client.ts", import.meta.url).href,
-          dir,
-          log,
-        ]);
-        while ((await lines(log)).length < 40) await new Promise((r) => setTimeout(r, 20));
-        client.kill("SIGKILL");
-        await client.status;
-        const runDir = join(dir, "resumable", "runs", runId);
-        const recorded = new Set<number>();
-        const opened = (await RunDir.open(runDir))!;
-        opened.run.scanRecords(0, (e) => recorded.add(e.index));
-        opened.run.close();
+        const { runId, runDir, recorded } = await killedResumable(dir, log, 40);
         assert.ok(recorded.size > 0 && recorded.size < 300, `${recorded.size} were recorded`);
-        await remount(dir, "ro");
+        await remountTmpfs(dir, "ro");
         try {
           const executions = (await lines(log)).length;
           const knot = await Knot.create({ name: "resumable", dir });
@@ -99,7 +70,7 @@ tmpfsTest(
             /^Cannot make the run's folder in .*: Read-only file system.*Make that disk writable/,
           );
         } finally {
-          await remount(dir, "rw");
+          await remountTmpfs(dir, "rw");
         }
         // Once writable, collecting it again finishes it, as its items' errors say.
         const knot = await Knot.create({ name: "resumable", dir });

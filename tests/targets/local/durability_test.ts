@@ -7,47 +7,25 @@ import {
   RunStoreError,
   UnsafeDirectoryError,
 } from "../../../mod.ts";
-import { RunDir } from "../../../src/targets/local/run_dir.ts";
-import { killChild, startForLine, startUntil } from "../../support/deno_child.ts";
+import { killChild, startUntil } from "../../support/deno_child.ts";
 import { processesWith } from "../../support/processes.ts";
 import { requirementTest } from "../../support/requirement.ts";
 import { growTmpfs, tmpfsTest, withTmpfs } from "../../support/tmpfs.ts";
-import { withKnot } from "./helpers.ts";
+import { killedResumable, lines, withKnot } from "./helpers.ts";
 
 const rootTest = requirementTest("root (to give a directory to another user)", {
   ok: Deno.uid() === 0,
   reason: "the tests do not run as root",
 });
 
-async function lines(path: string): Promise<string[]> {
-  const text = await Deno.readTextFile(path).catch(() => "");
-  return text.split("\n").filter((l) => l !== "");
-}
-
 Deno.test("a client killed midway leaves a run that collect() finishes, each missing item run once", async () => {
   const base = await Deno.makeTempDir({ prefix: "cloudknot-kill-" });
   try {
     const dir = join(base, "knots");
     const log = join(base, "executions.log");
-    const { child: client, line: runId } = await startForLine([
-      "run",
-      "-A",
-      new URL("../../fixtures/resumable_client.ts", import.meta.url).href,
-      dir,
-      log,
-    ]);
-    // Kill it once some items, but not all, are done.
-    while ((await lines(log)).length < 60) await new Promise((r) => setTimeout(r, 20));
-    client.kill("SIGKILL");
-    await client.status;
-    const runDir = join(dir, "resumable", "runs", runId);
-    const recorded = new Set<number>();
-    const opened = (await RunDir.open(runDir))!;
-    opened.run.scanRecords(0, (e) => {
-      assert.equal(e.kind, "ok");
-      recorded.add(e.index);
-    });
-    opened.run.close();
+    // Killed once some items, but not all, are done.
+    const { runId, recorded } = await killedResumable(dir, log, 60);
+    assert.deepEqual(new Set(recorded.values()), new Set(["ok"]));
     assert.ok(recorded.size > 0 && recorded.size < 300, `${recorded.size} items were recorded`);
 
     const knot = await Knot.create({ name: "resumable", dir });
