@@ -5,11 +5,19 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cli, JOBS, ndjson, withHome } from "./helpers.ts";
 
-Deno.test("a local knot whose record is damaged is refused with the record's own error, not as no knot", async () => {
+Deno.test("a local knot whose record is damaged is listed as damaged and refused with the record's own error, not as no knot", async () => {
   await withHome(async (home) => {
     const made = await cli(home, ["map", JOBS, "square", "--name", "torn"], { stdin: "[1]" });
     assert.equal(made.code, 0, made.stderr);
     await Deno.writeTextFile(join(home.dir, "knots", "torn", "knot.json"), '{"name":');
+    // knot list lists it, as damaged, and says why on stderr.
+    const listed = await cli(home, ["knot", "list"]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^torn +\? \(record damaged\) +- +- +-$/m);
+    assert.match(listed.stderr, /^Knot torn cannot be listed: .*knot\.json\) is damaged/m);
+    const json = JSON.parse((await cli(home, ["knot", "list", "--json"])).stdout);
+    assert.equal(json[0].name, "torn");
+    assert.match(json[0].error, /knot\.json\) is damaged/);
     for (const args of [["results", "torn"], ["knot", "show", "torn"], ["jobs", "torn"]]) {
       const r = await cli(home, args);
       assert.equal(r.code, 1, args.join(" "));
@@ -19,7 +27,7 @@ Deno.test("a local knot whose record is damaged is refused with the record's own
   });
 });
 
-Deno.test("a damaged config file leaves a local knot's results, show, map and clobber working", async () => {
+Deno.test("a damaged config file leaves a local knot's results, show, list, map and clobber working", async () => {
   await withHome(async (home) => {
     const made = await cli(home, ["map", JOBS, "square", "--name", "warm"], { stdin: "[1, 2]" });
     assert.equal(made.code, 0, made.stderr);
@@ -34,6 +42,14 @@ Deno.test("a damaged config file leaves a local knot's results, show, map and cl
       assert.deepEqual(ndjson(mapped.stdout), [{ index: 0, value: 9 }]);
     }
     assert.equal((await cli(home, ["knot", "show", "warm"])).code, 0);
+    // knot list lists this machine's knots, then says the AWS ones are not listed, and why.
+    const listed = await cli(home, ["knot", "list"]);
+    assert.equal(listed.code, 1);
+    assert.match(listed.stdout, /^warm +local /m);
+    assert.match(
+      listed.stderr,
+      new RegExp(`^The knots on AWS are not listed: Line 1 of ${config} .*--target local`, "m"),
+    );
     const clobbered = await cli(home, ["knot", "clobber", "warm", "--yes"]);
     assert.equal(clobbered.code, 0, clobbered.stderr);
     // What needs the config file still says what is wrong with it.

@@ -13,7 +13,8 @@ import { ORIGINAL_LABEL, originalJson } from "../common/original.ts";
 import { listLocalKnots } from "../../targets/local/catalog.ts";
 import { dockerClobberState } from "../../targets/docker/catalog.ts";
 import { knotRuns } from "../common/knot_view.ts";
-import { cliSettings } from "../common/aws.ts";
+import { cliSettings, configUnreadable } from "../common/aws.ts";
+import { inCliWords } from "../common/cli_words.ts";
 import {
   awsFunctionLabel,
   awsKnotJson,
@@ -35,8 +36,9 @@ import type { CommandContext } from "../common/command.ts";
 export async function run(ctx: CommandContext): Promise<number> {
   const target = ctx.string("target") === undefined ? undefined : resolveTarget(ctx);
   const rows: { json: Record<string, unknown>; cells: string[] }[] = [];
+  const damaged = new Map<string, Error>();
   if (target !== "aws") {
-    for (const knot of await listLocalKnots({ env: ctx.io.env })) {
+    for (const knot of await listLocalKnots({ env: ctx.io.env }, damaged)) {
       // Docker knots live in the local knots directory too.
       if (target !== undefined && (knot.record.target as string) !== target) continue;
       const runs = await knotRuns(knot).runs();
@@ -65,7 +67,17 @@ export async function run(ctx: CommandContext): Promise<number> {
       });
     }
   }
-  if (target === undefined || target === "aws") {
+  // Listed, with what is wrong, so that no knot is hidden (its command says the same).
+  for (const [name, error] of damaged) {
+    rows.push({
+      json: { name, target: null, error: inCliWords(error) },
+      cells: [name, "? (record damaged)", "-", "-", "-"],
+    });
+  }
+  // A config file that cannot be read (it records the knots on AWS): the knots of this machine
+  // are listed all the same, then what is wrong with it.
+  const unreadable = target === undefined && await configUnreadable(ctx);
+  if ((target === undefined && !unreadable) || target === "aws") {
     const { state } = cliSettings(ctx);
     for (const record of await readOriginalRecords(state, "knot")) {
       rows.push({
@@ -106,10 +118,25 @@ export async function run(ctx: CommandContext): Promise<number> {
   rows.sort((a, b) =>
     a.cells[0]!.localeCompare(b.cells[0]!) || a.cells[1]!.localeCompare(b.cells[1]!)
   );
-  return await printList(ctx, rows, {
+  await printList(ctx, rows, {
     header: ["NAME", "TARGET", "FUNCTION", "RUNS", "LAST RUN"],
     cells: (r) => r.cells,
     json: (r) => r.json,
     empty: "No knots yet: create one with `cloudknot map` or `cloudknot knot create`",
   });
+  for (const [name, error] of damaged) {
+    await ctx.log(`Knot ${name} cannot be listed: ${inCliWords(error)}`);
+  }
+  if (unreadable) {
+    // Read again for its error, which says which line is wrong.
+    const error = await cliSettings(ctx).state.read().then(() => undefined, (e) => e);
+    if (error !== undefined) {
+      await ctx.log(
+        `The knots on AWS are not listed: ${inCliWords(error)} (run with --target local to list ` +
+          `only this machine's)`,
+      );
+      return 1;
+    }
+  }
+  return 0;
 }

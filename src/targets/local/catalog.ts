@@ -223,9 +223,13 @@ export async function recordedArtifact(root: string, fallback: string): Promise<
  * ```
  *
  * @param options Where the knots live.
+ * @param damaged Gets each knot whose record is damaged, by name, with the error that says so.
  * @returns Every knot with a record.
  */
-export async function listLocalKnots(options: LocalCatalogOptions = {}): Promise<LocalKnotInfo[]> {
+export async function listLocalKnots(
+  options: LocalCatalogOptions = {},
+  damaged?: Map<string, Error>,
+): Promise<LocalKnotInfo[]> {
   const dir = localKnotsDir(options);
   const names: string[] = [];
   try {
@@ -239,10 +243,11 @@ export async function listLocalKnots(options: LocalCatalogOptions = {}): Promise
   const knots: LocalKnotInfo[] = [];
   for (const name of names.sort()) {
     const root = join(dir, name);
-    // A knot whose record is damaged is left out (adopting it says why).
+    // A knot whose record is damaged is left out (adopting it says why), and told to `damaged`.
     const record = await readLocalKnotRecord(new LocalStore(root)).catch((e) => {
-      if (e?.cause instanceof SyntaxError) return undefined;
-      throw e;
+      if (!(e?.cause instanceof SyntaxError)) throw e;
+      damaged?.set(name, e);
+      return undefined;
     });
     if (record === undefined) continue;
     knots.push({ record, root, runsRoot: await localRunsRoot(root, options) });
