@@ -409,6 +409,16 @@ async function liveMap(home: Parameters<Parameters<typeof withHome>[0]>[0]) {
       await mapping.stderr.cancel();
     },
     kill: () => mapping.kill("SIGKILL"),
+    /** Sends `signal`, then gives the map's exit code and what it said on stderr. */
+    signalled: async (signal: Deno.Signal) => {
+      mapping.kill(signal);
+      const [status, stderr] = await Promise.all([
+        mapping.status,
+        new Response(mapping.stderr).text(),
+        out.cancel(),
+      ]);
+      return { code: status.code, stderr };
+    },
   };
 }
 
@@ -446,6 +456,26 @@ Deno.test("results following a live run ends when another process clobbers the k
     );
     await map.ended();
   });
+});
+
+Deno.test("a map ended by SIGTERM or SIGHUP says its run is not finished and what finishes it, which results then does", async () => {
+  for (const [signal, exit] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+    await withHome(async (home) => {
+      const map = await liveMap(home);
+      const { code, stderr } = await map.signalled(signal);
+      assert.equal(code, exit, stderr);
+      const said = new RegExp(
+        `^stopped by ${signal}: run (\\S+) is not finished; \`cloudknot results killed \\1\` ` +
+          "runs its unfinished items here and prints every result$",
+        "m",
+      );
+      assert.match(stderr, said);
+      await Deno.writeTextFile(map.marker, "");
+      const later = await cli(home, ["results", "killed", said.exec(stderr)![1]!]);
+      assert.equal(later.code, 0, later.stderr);
+      assert.equal(ndjson(later.stdout).length, 3);
+    });
+  }
 });
 
 Deno.test("knot show says a run whose map was killed stopped, and what finishes it; results finishes it, printing every result", async () => {

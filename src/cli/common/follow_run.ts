@@ -86,6 +86,23 @@ export async function followRun(
     run.cancel("The run was interrupted (SIGINT)").catch(() => {});
   };
   Deno.addSignalListener("SIGINT", onInterrupt);
+  // Ended by another signal (a kill, a closed terminal): the run is left as it is, not cancelled,
+  // and the line says what finishes it. A terminal gone may take the line with it.
+  const ended: [Deno.Signal, number][] = [["SIGTERM", 143], ["SIGHUP", 129]];
+  const onEnd = ended.map(([signal, code]) =>
+    [signal, () => {
+      stopProgress();
+      const finish = run.target === "local"
+        ? "runs its unfinished items here and prints every result"
+        : `follows its ${run.target === "aws" ? "AWS Batch jobs" : "docker containers"} to their ` +
+          "end and prints every result";
+      ctx.log(
+        `${erase}stopped by ${signal}: run ${run.runId} is not finished; \`cloudknot results ` +
+          `${run.knot} ${run.runId}\` ${finish}`,
+      ).then(() => force(code), () => force(code));
+    }] as const
+  );
+  for (const [signal, listener] of onEnd) Deno.addSignalListener(signal, listener);
   let failed: number[] = [];
   try {
     if (options.header !== undefined) {
@@ -118,6 +135,7 @@ export async function followRun(
     throw e;
   } finally {
     Deno.removeSignalListener("SIGINT", onInterrupt);
+    for (const [signal, listener] of onEnd) Deno.removeSignalListener(signal, listener);
   }
   if (failed.length > 0) await ctx.log(ctx.err("red", failureSummary(run, failed)));
   if (interrupted) return INTERRUPTED;
