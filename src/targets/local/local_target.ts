@@ -1175,7 +1175,10 @@ function decodeEntry(bytes: Uint8Array, index: number, attempt: number) {
       { index, attempt, jobId: "", kind: "infrastructure" },
       {
         ...errorToRecord(e),
-        message: `The record of item ${index} is damaged: ${(e as Error).message}`,
+        // The codec's advice is a caller's, of bytes it passed: this is a file on disk.
+        message: `The record of item ${index} in the run's log is damaged (a disk fault, or the ` +
+          `file was changed): ${(e as Error).message.replace(/; pass the bytes .*$/, "")}; a ` +
+          `retry of the run runs the item again`,
       },
     );
   }
