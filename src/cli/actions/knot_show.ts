@@ -32,7 +32,7 @@ import { readParsRecords } from "../../resources/pars.ts";
 import { formatTime, renderTable } from "../common/table.ts";
 import type { RunManifest } from "../../job/payload.ts";
 import type { AwsKnotRecord } from "../../targets/aws/catalog.ts";
-import { definitionRuntime } from "../../targets/aws/batch/runtime_check.ts";
+import { definitionRuntime, revisionRuntime } from "../../targets/aws/batch/runtime_check.ts";
 import { inCliWords } from "../common/cli_words.ts";
 import { dockerClobberState, type DockerKnotRecord } from "../../targets/docker/catalog.ts";
 import { readRuntimeProtocol, RUNTIME_PROTOCOL_LABEL } from "../../job/runtime_protocol.ts";
@@ -184,13 +184,18 @@ async function showAws(ctx: CommandContext, name: string): Promise<number> {
   const { batchResourceStates, knotResourcesGone, missingPars } = await import(
     "../../targets/aws/aws_knot.ts"
   );
-  const [{ missing, disabled, jobDefinition }, parsGone] = await Promise.all([
-    batchResourceStates(reader.session, record),
-    missingPars(reader.session, cliSettings(ctx).state, record),
+  // Looked at only: a caller who may read the runs but not the roles (IAM) still gets the rest.
+  const [states, parsGone] = await Promise.all([
+    batchResourceStates(reader.session, record).catch(() => undefined),
+    missingPars(reader.session, cliSettings(ctx).state, record).catch(() => undefined),
   ]);
   // As a map decides: by its revision's tag (the record's, if Batch no longer describes it).
-  const protocol = jobDefinition === undefined ? record.runtime : definitionRuntime(jobDefinition);
+  const revision = states === undefined
+    ? await revisionRuntime(reader.session.batch, record.jobDefinition)
+    : states.jobDefinition && { protocol: definitionRuntime(states.jobDefinition) };
+  const protocol = revision === undefined ? record.runtime : revision.protocol;
   const runtime = runtimeView(record.name, "aws", protocol);
+  const { missing = [], disabled = [] } = states ?? {};
   // A clobber that has not finished says what it left itself.
   const cannotRun = record.clobberStartedAt === undefined &&
       (missing.length > 0 || disabled.length > 0 || parsGone !== undefined)

@@ -170,6 +170,21 @@ Deno.test("knot show says an AWS knot cannot run anything while its Pars is gone
     );
     assert.match(disabled, /\(and enable what is disabled\)/);
     assert.equal(bed.emu.mutatingRequests().length, setUp + 1, "knot show changes nothing");
+
+    // A look that fails (a caller who may read the runs but not the compute environments, or a
+    // service that fails): the rest is shown all the same, without what that look would say.
+    bed.emu.faults.add({
+      service: "batch",
+      operation: "DescribeComputeEnvironments",
+      kind: "500",
+      times: 1_000,
+    });
+    const unseen = await cli(bed, ["knot", "show", bed.knot, "--json"]).ended;
+    assert.equal(unseen.code, 0, unseen.stderr);
+    const json = JSON.parse(unseen.stdout);
+    assert.doesNotMatch(json.cannotRun, /DISABLED/);
+    assert.match(json.cannotRun, /the Pars ck it uses is gone/);
+    assert.equal(json.runtime.protocol, RUNTIME_PROTOCOL);
   } finally {
     await bed.close();
   }
