@@ -399,13 +399,12 @@ export class Knot<F extends JobFunction = JobFunction> {
         ...(itemsPerJob !== undefined ? { itemsPerJob } : {}),
       }, options.itemSeconds !== undefined ? { itemSeconds: options.itemSeconds } : {});
     }
-    let shown = false;
+    let stop: (() => void) | undefined;
     const show = (run: MapRun<unknown>) => {
-      if (options.progress === false || shown) return;
-      shown = true;
-      showProgress(run, typeof options.progress === "object" ? options.progress : {});
+      if (options.progress === false || stop !== undefined) return;
+      stop = showProgress(run, typeof options.progress === "object" ? options.progress : {});
     };
-    const run = await this.#target.map<Result<F>>({
+    const mapping = this.#target.map<Result<F>>({
       items: encodeInputs(inputs, { starmap }),
       starmap,
       env,
@@ -415,6 +414,12 @@ export class Knot<F extends JobFunction = JobFunction> {
       // A stream's run shows its id and progress while the stream is read, not after it (on
       // the local target, whose items run meanwhile); an array's once it is stored, as before.
       ...(Array.isArray(inputs) ? {} : { started: show }),
+    });
+    // A stream that failed while it was read rejects the map, and takes its run with it: the
+    // progress shown of that run stops.
+    const run = await mapping.catch((e) => {
+      stop?.();
+      throw e;
     });
     if (run.total > 0) show(run);
     return run;

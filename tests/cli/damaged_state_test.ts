@@ -17,6 +17,17 @@ Deno.test("a local knot whose record is damaged is listed as damaged and refused
     assert.match(listed.stderr, /^Knot torn cannot be listed: .*knot\.json\) is damaged/m);
     const json = JSON.parse((await cli(home, ["knot", "list", "--json"])).stdout);
     assert.equal(json[0].name, "torn");
+    // One whose directory others may enter is listed as such, and hides no other knot.
+    const open = await cli(home, ["map", JOBS, "square", "--name", "open"], { stdin: "[1]" });
+    assert.equal(open.code, 0, open.stderr);
+    const ok = await cli(home, ["map", JOBS, "square", "--name", "fine"], { stdin: "[1]" });
+    assert.equal(ok.code, 0, ok.stderr);
+    await Deno.chmod(join(home.dir, "knots", "open"), 0o755);
+    const all = await cli(home, ["knot", "list"]);
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stdout, /^open +\? \(not private\) +- +- +-$/m);
+    assert.match(all.stdout, /^fine +local /m);
+    assert.match(all.stderr, /^Knot open cannot be listed: Refusing to use /m);
     assert.match(json[0].error, /knot\.json\) is damaged/);
     for (const args of [["results", "torn"], ["knot", "show", "torn"], ["jobs", "torn"]]) {
       const r = await cli(home, args);
@@ -52,6 +63,11 @@ Deno.test("a damaged config file leaves a local knot's results, show, list, map 
     );
     const clobbered = await cli(home, ["knot", "clobber", "warm", "--yes"]);
     assert.equal(clobbered.code, 0, clobbered.stderr);
+    // A new knot's name is checked against the AWS ones the config file would name: it says
+    // what is wrong with the file rather than make a knot that may clash with one.
+    const fresh = await cli(home, ["map", JOBS, "square", "--name", "fresh"], { stdin: "[1]" });
+    assert.equal(fresh.code, 1);
+    assert.match(fresh.stderr, new RegExp(`^error: Line 1 of ${config} `, "m"));
     // What needs the config file still says what is wrong with it.
     const aws = await cli(home, ["results", "elsewhere"]);
     assert.equal(aws.code, 1);

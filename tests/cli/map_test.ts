@@ -674,3 +674,41 @@ Deno.test("a run whose workers had too little memory to start, or whose attempts
     assert.match(slow.stderr, /`cloudknot retry jobs-gate (\S+) --timeout 2` runs them again$/m);
   });
 });
+
+Deno.test("cloudknot retry of a run retried already retries its latest retry, names the run it retries, and retries nothing once that retry succeeded", async () => {
+  await withHome(async (home) => {
+    const flag = join(home.dir, "flag");
+    const allow = ["--allow", `read=${home.dir}`];
+    const first = await cliHere(
+      home,
+      ["map", JOBS, "untilFlag", "--name", "flags", "--retries", "1", ...allow],
+      { stdin: JSON.stringify([{ flag, value: 1 }]) },
+    );
+    assert.equal(first.code, 1);
+    const runId = /`cloudknot retry flags (\S+)` runs them again/.exec(first.stderr)![1]!;
+    const r1 = await cliHere(home, ["retry", "flags", runId]);
+    assert.equal(r1.code, 1);
+    const retry1 = new RegExp(`^knot flags · run (\\S+) retries 1 items of run ${runId}$`, "m")
+      .exec(r1.stderr)![1]!;
+    await Deno.writeTextFile(flag, "");
+    // The run retried again: its retry's failed item is what runs, and the line names that run.
+    const r2 = await cliHere(home, ["retry", "flags", runId]);
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.deepEqual(ndjson(r2.stdout), [{ index: 0, value: 1 }]);
+    const retry2 = new RegExp(`^knot flags · run (\\S+) retries 1 items of run ${retry1}$`, "m")
+      .exec(r2.stderr)?.[1];
+    assert.ok(retry2, r2.stderr);
+    // And again: nothing runs, and it says which retry has every item.
+    const r3 = await cliHere(home, ["retry", "flags", runId]);
+    assert.equal(r3.code, 0, r3.stderr);
+    assert.deepEqual(ndjson(r3.stdout), [{ index: 0, value: 1 }]);
+    assert.match(
+      r3.stderr,
+      new RegExp(
+        `^Nothing to retry: run ${runId} was retried by run ${retry2}, where every item succeeded$`,
+        "m",
+      ),
+    );
+    assert.doesNotMatch(r3.stderr, / retries /);
+  });
+});

@@ -15,6 +15,7 @@ import { dockerClobberState } from "../../targets/docker/catalog.ts";
 import { knotRuns } from "../common/knot_view.ts";
 import { cliSettings, configUnreadable } from "../common/aws.ts";
 import { inCliWords } from "../common/cli_words.ts";
+import { UnsafeDirectoryError } from "../../store/private_dir.ts";
 import {
   awsFunctionLabel,
   awsKnotJson,
@@ -41,7 +42,14 @@ export async function run(ctx: CommandContext): Promise<number> {
     for (const knot of await listLocalKnots({ env: ctx.io.env }, damaged)) {
       // Docker knots live in the local knots directory too.
       if (target !== undefined && (knot.record.target as string) !== target) continue;
-      const runs = await knotRuns(knot).runs();
+      // A knot whose directory is no longer private is listed as such, not read, nor let hide the
+      // others.
+      const runs = await knotRuns(knot).runs().catch((e) => {
+        if (!(e instanceof UnsafeDirectoryError)) throw e;
+        damaged.set(knot.record.name, e);
+        return undefined;
+      });
+      if (runs === undefined) continue;
       const last = runs.at(-1);
       // A knot whose clobber was killed part-way keeps its record, with the clobber's mark.
       const docker = (knot.record.target as string) === "docker";
@@ -71,7 +79,13 @@ export async function run(ctx: CommandContext): Promise<number> {
   for (const [name, error] of damaged) {
     rows.push({
       json: { name, target: null, error: inCliWords(error) },
-      cells: [name, "? (record damaged)", "-", "-", "-"],
+      cells: [
+        name,
+        error instanceof UnsafeDirectoryError ? "? (not private)" : "? (record damaged)",
+        "-",
+        "-",
+        "-",
+      ],
     });
   }
   // A config file that cannot be read (it records the knots on AWS): the knots of this machine

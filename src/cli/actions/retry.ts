@@ -113,11 +113,19 @@ export async function run(ctx: CommandContext): Promise<number> {
         }
       }
     }
+    const asked = Date.now();
     const run = await earlier.retry(options);
-    // Nothing failed: the retry hands back the run, as read again.
-    const same = run.runId === earlier.runId;
+    // Nothing failed: the retry hands back the run, as read again, or the run's latest retry
+    // (made before this command: a run retried already is retried through it).
+    const same = run.runId === earlier.runId || run.startedAt < asked;
     if (same && !quiet) {
-      await ctx.log(ctx.err("dim", `Nothing to retry: every item of run ${run.runId} succeeded`));
+      await ctx.log(ctx.err(
+        "dim",
+        run.runId === earlier.runId
+          ? `Nothing to retry: every item of run ${run.runId} succeeded`
+          : `Nothing to retry: run ${earlier.runId} was retried by run ${run.runId}, where ` +
+            "every item succeeded",
+      ));
     }
     return await followRun(ctx, run, {
       unordered: ctx.flag("unordered"),
@@ -125,7 +133,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       ...(same || quiet ? {} : {
         header: `knot ${run.knot} · run ${run.runId} retries ${
           run.retryOf!.items.length
-        } items of run ${earlier.runId}`,
+        } items of run ${run.retryOf!.runId}`,
       }),
     });
   } finally {

@@ -180,8 +180,10 @@ export async function locateKnot(ctx: CommandContext, name: string): Promise<Tar
  * @throws {CloudknotInputError} When `--target` is not given and an AWS knot has the name.
  */
 export async function refuseAwsNameClash(ctx: CommandContext, name: string): Promise<void> {
-  // A config file that cannot be read records no knot this one could clash with.
-  if (ctx.string("target") !== undefined || await configUnreadable(ctx)) return;
+  if (ctx.string("target") !== undefined) return;
+  // A config file that cannot be read says so (it may record an AWS knot of this name), unless
+  // the knot is this machine's already: then it is the one meant.
+  if (await configUnreadable(ctx) && await localKnotIfAny(ctx, name) !== undefined) return;
   const { state } = cliSettings(ctx);
   if ((await readAwsKnot(state, name)) === undefined) return;
   // `map` names its knot with --name; `knot create` with its first argument.

@@ -419,7 +419,7 @@ export class LocalTarget implements Target {
             `cloudknot: run ${runId} of knot ${o.knot} read all its ${written} inputs, but ` +
               `its manifest (${join(dir, RUN_FILES.manifest)}) could not be written to say ` +
               `so: ${(e.cause as Error | undefined)?.message ?? e.message}. Its results are ` +
-              `kept, but knot.collect("${runId}") will say the run was cut short after the ` +
+              `kept, but reading the run will say it was cut short after the ` +
               `inputs it stored, as if its process had died while reading them: it was not, ` +
               `and none of the inputs it stored is lost`,
           )

@@ -30,3 +30,30 @@ Deno.test("map() of a stream shows the run's id and progress before the stream e
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("map() of a stream that fails while it is read rejects, and the progress shown of its run stops", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-stream-progress-" });
+  try {
+    const knot = await Knot.create({ name: "broken", dir, func: (x: number) => x });
+    const lines: string[] = [];
+    const broken = async function* () {
+      yield 1;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      yield 2;
+      throw new Error("source broke");
+    };
+    await assert.rejects(
+      knot.map(broken(), {
+        progress: { isTerminal: false, intervalMs: 10, log: (line) => lines.push(line) },
+      }),
+      /source broke/,
+    );
+    // No line after the rejection: the display's timer is gone (the sanitizers check it too).
+    const after = lines.length;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(lines.length, after);
+    await knot.clobber();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
