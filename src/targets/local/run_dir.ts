@@ -375,10 +375,11 @@ export class RunDir {
   /**
    * Writes the manifest a run ends with (its count, its inputs all read): as
    * {@linkcode RunDir.writeManifest}, or, when the disk has no room for the
-   * new file that takes, over the bytes of `run.json` in place, padded with
-   * spaces, when it is not longer than them (it is shorter than the manifest
-   * it replaces, written while the run was open, unless its count has 15
-   * digits or more): that takes no new room on the disk, so a full disk does
+   * new file that takes, over the bytes of `run.json` in place, as JSON
+   * without indentation, padded with spaces, when it is not longer than them
+   * (it is far shorter than the indented manifest it replaces, written while
+   * the run was open, even with a run cut short's `cutShort` and its count
+   * added): that takes no new room on the disk, so a full disk does
    * not leave the run looking open, which its readers would take for a run
    * whose process died while it read its inputs. Not atomic, as the rename
    * is: only a power loss during that one write could tear it.
@@ -391,7 +392,7 @@ export class RunDir {
       await this.writeManifest(manifest);
     } catch (e) {
       const path = join(this.dir, RUN_FILES.manifest);
-      const bytes = new TextEncoder().encode(JSON.stringify(manifest, null, 2));
+      const bytes = new TextEncoder().encode(JSON.stringify(manifest));
       try {
         using file = await Deno.open(path, { write: true });
         const size = (await file.stat()).size;
