@@ -82,6 +82,7 @@ import { childCount, childItems } from "../aws/batch/slices.ts";
 import { type GroupedJob, planGroups } from "../aws/groups.ts";
 import { sliceRun } from "../../job/slicing.ts";
 import { type CollectOptions, collectWhole, latestRetry, resubmitRequest } from "../resubmit.ts";
+import { retryAdvice } from "../../job/retry_advice.ts";
 import {
   cancelRequest,
   CLOBBERED_WHILE_RUNNING,
@@ -527,12 +528,20 @@ export class DockerTarget implements Target {
         container = undefined;
       }
     } catch (e) {
-      // Docker or the run's directory failed under the slice: its open items end with that error.
+      // Docker or the run's directory failed under the slice: its open items end with that error,
+      // but for what the attempt recorded before, which stands (a success on disk is the item's
+      // end, as every later reader finds it).
+      const recorded = await attemptRecords(state.store, child.from, child.to, attempt).catch(
+        () => new Map<number, JobRecord>(),
+      );
+      for (const record of recorded.values()) {
+        if (!control.isSettled(record.index) && record.status === "ok") control.settle(record);
+      }
       const error = goneError(e, state.dir) ?? diskError(
         e,
         `keep the files of docker run ${manifest.runId}`,
         state.dir,
-        "run its failed items again with run.retry() (or cloudknot retry)",
+        `run its failed items again with ${retryAdvice(manifest.knot, manifest.runId)}`,
       ) ?? e;
       for (const index of open()) {
         control.settle(failureRecord(
@@ -1187,7 +1196,24 @@ export class DockerTarget implements Target {
       // Followed to its end while no process drove it: its ended containers go here.
       if (run.finished && options.finish !== false) await this.#tidy(dir, runId);
     })();
-    control.track(work);
+    // Taking the run over failed (a write the disk refused, Docker failing): its items not ended
+    // end on this handle with what happened, never left waiting, nor the failure unhandled; a
+    // follow its signal stopped stays unfinished.
+    control.track(work.catch((e) => {
+      if (signal?.aborted) return;
+      const error = diskError(
+        e,
+        `finish docker run ${runId}`,
+        dir,
+        `collect the run again (knot.collect("${runId}") of knot ${this.#o.knot})`,
+      ) ?? e;
+      control.settleAll((index) =>
+        failureRecord(
+          { index, attempt: (tried.get(index) ?? 0) + 1, jobId: "", kind: "infrastructure" },
+          errorToRecord(error),
+        )
+      );
+    }));
     return run;
   }
 
@@ -1852,7 +1878,7 @@ function diskError(e: unknown, what: string, dir: string, then: string): Error |
     thenSentence(
       `Cannot ${what} in ${dir}: ${e.message}`,
       `Free space on that disk (the results already there stay readable), or pass the knot a ` +
-        `dir on another disk; then ${then}`,
+        `dir on another disk (the dir option or CLOUDKNOT_LOCAL_DIR); then ${then}`,
     ),
     { cause: e },
   );

@@ -72,6 +72,10 @@ dockerTmpfsTest(
         settled.some((s) => s.status === "rejected"),
         "every item fitted: the disk was not full",
       );
+      // Read again while the disk is still full: the handle takes the run over and its items end
+      // saying so (or as recorded), never with an uncaught error that ends the process.
+      const reread = await (await knot.collect(run.runId)).settled();
+      assert.equal(reread.length, items.length);
       for (const file of filler) await Deno.remove(file);
       // Once there is room, a retry finishes the items left.
       const retried = await run.retry({ progress: false });
