@@ -13,7 +13,7 @@ import { ORIGINAL_LABEL, originalJson } from "../common/original.ts";
 import { listLocalKnots } from "../../targets/local/catalog.ts";
 import { dockerClobberState } from "../../targets/docker/catalog.ts";
 import { knotRuns } from "../common/knot_view.ts";
-import { cliSettings, configUnreadable } from "../common/aws.ts";
+import { cliSettings, configReadError } from "../common/aws.ts";
 import { inCliWords } from "../common/cli_words.ts";
 import { UnsafeDirectoryError } from "../../store/private_dir.ts";
 import {
@@ -90,8 +90,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   }
   // A config file that cannot be read (it records the knots on AWS): the knots of this machine
   // are listed all the same, then what is wrong with it.
-  const unreadable = target === undefined && await configUnreadable(ctx);
-  if ((target === undefined && !unreadable) || target === "aws") {
+  const unreadable = target === undefined ? await configReadError(ctx) : undefined;
+  if ((target === undefined && unreadable === undefined) || target === "aws") {
     const { state } = cliSettings(ctx);
     for (const record of await readOriginalRecords(state, "knot")) {
       rows.push({
@@ -141,16 +141,13 @@ export async function run(ctx: CommandContext): Promise<number> {
   for (const [name, error] of damaged) {
     await ctx.log(`Knot ${name} cannot be listed: ${inCliWords(error)}`);
   }
-  if (unreadable) {
-    // Read again for its error, which says which line is wrong.
-    const error = await cliSettings(ctx).state.read().then(() => undefined, (e) => e);
-    if (error !== undefined) {
-      await ctx.log(
-        `The knots on AWS are not listed: ${inCliWords(error)} (run with --target local to list ` +
-          `only this machine's)`,
-      );
-      return 1;
-    }
+  if (unreadable !== undefined) {
+    // Its error says which line is wrong.
+    await ctx.log(
+      `The knots on AWS are not listed: ${inCliWords(unreadable)} (run with --target local to ` +
+        `list only this machine's)`,
+    );
+    return 1;
   }
   return 0;
 }

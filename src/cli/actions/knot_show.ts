@@ -283,9 +283,10 @@ export async function run(ctx: CommandContext): Promise<number> {
   const clobber = docker === undefined ? undefined : await dockerClobberState(knot.root);
   // Runs made under another runs directory (CLOUDKNOT_LOCAL_RUNS set otherwise then): there, not
   // gone, and read where this process's variable points there.
-  const elsewhere = docker === undefined ? localRuns(knot).runsElsewhere() : new Map();
+  const local = docker === undefined ? localRuns(knot) : undefined;
+  const elsewhere = local?.runsElsewhere() ?? new Map<string, string>();
   // Runs whose manifest is damaged, which the table cannot list: each with what it says.
-  const damaged = docker === undefined ? await localRuns(knot).damagedRuns() : new Map();
+  const damaged = await local?.damagedRuns() ?? new Map<string, Error>();
   if (ctx.flag("json")) {
     await ctx.print(JSON.stringify({
       ...knotJson(knot),

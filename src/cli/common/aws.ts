@@ -106,20 +106,21 @@ export async function cliAwsKnot(
 }
 
 /**
- * Whether the command line's config file cannot be read (damaged, or not a file). It records the
- * knots on AWS and the Python cloudknot's: a knot of this machine stays readable without it.
+ * Why the command line's config file cannot be read (damaged, or not a file), or `undefined` when
+ * it can. It records the knots on AWS and the Python cloudknot's: a knot of this machine stays
+ * readable without it.
  *
  * @example Usage
  * ```ts ignore
- * if (await configUnreadable(ctx)) return localTarget;
+ * if (await configReadError(ctx) !== undefined) return localTarget;
  * ```
  *
  * @param ctx The running command.
- * @returns Whether reading it fails.
+ * @returns The error reading it throws, or `undefined`.
  */
-export async function configUnreadable(ctx: CommandContext): Promise<boolean> {
-  return await cliSettings(ctx).state.read().then(() => false, (e) => {
-    if (e instanceof StateFileError || e instanceof IniSyntaxError) return true;
+export async function configReadError(ctx: CommandContext): Promise<Error | undefined> {
+  return await cliSettings(ctx).state.read().then(() => undefined, (e) => {
+    if (e instanceof StateFileError || e instanceof IniSyntaxError) return e;
     throw e;
   });
 }

@@ -28,7 +28,7 @@ import {
 } from "../../targets/aws/catalog.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
 import type { StateFile } from "../../state/state_file.ts";
-import { cliCloudknotDir, cliSettings, configUnreadable } from "./aws.ts";
+import { cliCloudknotDir, cliSettings, configReadError } from "./aws.ts";
 import { sessionFromSettings } from "../../resources/settings.ts";
 import type { CommandContext } from "./command.ts";
 import { resolveTarget, type TargetName } from "./target.ts";
@@ -115,7 +115,7 @@ export async function locateKnot(ctx: CommandContext, name: string): Promise<Tar
   const { state } = cliSettings(ctx);
   // A config file that cannot be read (it records the knots on AWS, and the Python cloudknot's)
   // leaves a knot of this machine readable, as if --target named it.
-  if (target === undefined && await configUnreadable(ctx)) {
+  if (target === undefined && await configReadError(ctx) !== undefined) {
     const local = await localKnotIfAny(ctx, name);
     if (local !== undefined) {
       return (local.record.target as string) === "docker" ? "docker" : "local";
@@ -183,7 +183,9 @@ export async function refuseAwsNameClash(ctx: CommandContext, name: string): Pro
   if (ctx.string("target") !== undefined) return;
   // A config file that cannot be read says so (it may record an AWS knot of this name), unless
   // the knot is this machine's already: then it is the one meant.
-  if (await configUnreadable(ctx) && await localKnotIfAny(ctx, name) !== undefined) return;
+  if (await configReadError(ctx) !== undefined && await localKnotIfAny(ctx, name) !== undefined) {
+    return;
+  }
   const { state } = cliSettings(ctx);
   if ((await readAwsKnot(state, name)) === undefined) return;
   // `map` names its knot with --name; `knot create` with its first argument.

@@ -12,7 +12,7 @@ import {
 } from "../../resources/original.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { findLocalKnot } from "../../targets/local/catalog.ts";
-import { cliSettings, configUnreadable } from "./aws.ts";
+import { cliSettings, configReadError } from "./aws.ts";
 import type { CommandContext } from "./command.ts";
 import { confirmDeletion } from "./confirm.ts";
 
@@ -134,16 +134,14 @@ export async function findOriginalKnot(
 ): Promise<OriginalRecord | undefined> {
   const target = ctx.string("target");
   if (target === "local") return undefined;
+  const hasLocal = () => findLocalKnot(name, { env: ctx.io.env }).then(() => true, () => false);
   // A config file that cannot be read leaves a knot of this machine readable (locateKnot).
-  if (
-    target === undefined && await configUnreadable(ctx) &&
-    await findLocalKnot(name, { env: ctx.io.env }).then(() => true, () => false)
-  ) {
+  if (target === undefined && await configReadError(ctx) !== undefined && await hasLocal()) {
     return undefined;
   }
   const record = await readOriginalRecord(cliSettings(ctx).state, "knot", name);
   if (record === undefined || target === "aws") return record;
-  if (await findLocalKnot(name, { env: ctx.io.env }).then(() => true, () => false)) {
+  if (await hasLocal()) {
     throw new CloudknotInputError(
       `There is a local knot and a knot of the Python cloudknot named "${name}": pass ` +
         "--target local or --target aws",

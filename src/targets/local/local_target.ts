@@ -722,9 +722,8 @@ export class LocalTarget implements Target {
         e,
         `collect the run again (knot.collect("${runId}") of knot ${o.knot}) to run it`,
       );
-      for (let index = 0; index < run.total; index++) {
-        if (control.isSettled(index)) continue;
-        control.settle(failureRecord(
+      control.settleAll((index) =>
+        failureRecord(
           {
             index,
             attempt: (tried.get(index) ?? 0) + 1,
@@ -732,8 +731,8 @@ export class LocalTarget implements Target {
             kind: "infrastructure",
           },
           { name: error.name, message: error.message },
-        ));
-      }
+        )
+      );
     };
     /** The items the process that runs the run runs now, shown on this handle. */
     const running = new FollowedRunning(control);
