@@ -318,4 +318,25 @@ export class MapError<T = unknown> extends JobFailedError {
       place,
     );
   }
+
+  /**
+   * Whether a value is a `MapError`, as `instanceof` asks. Declared so that
+   * `e instanceof MapError` narrows a caught `unknown` to
+   * `MapError<unknown>`: TypeScript otherwise fills a generic class's type
+   * parameter with `any`, and `e.results` would be `any[]`.
+   *
+   * @example Usage
+   * ```ts
+   * import { MapError } from "@cloudknot/cloudknot";
+   *
+   * const e: unknown = new MapError([], [1]);
+   * if (e instanceof MapError) console.log(e.results); // (unknown)[]: [ 1 ]
+   * ```
+   *
+   * @param value The value.
+   * @returns Whether `MapError.prototype` is in its prototype chain.
+   */
+  static override [Symbol.hasInstance](value: unknown): value is MapError<unknown> {
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
 }
