@@ -15,6 +15,7 @@ import { findLocalKnot, localKnotsDir, localRunsRoot } from "../../targets/local
 import { defined } from "../../util/defined.ts";
 import { LocalTarget } from "../../targets/local/local_target.ts";
 import type { MapRequest } from "../../targets/target.ts";
+import { recordSection } from "../../state/sections.ts";
 import { cliAwsKnot, cliSettings } from "./aws.ts";
 import { inCliWords } from "./cli_words.ts";
 import type { Command, CommandContext } from "./command.ts";
@@ -110,7 +111,7 @@ export async function planMap(
   const options = itemSeconds !== undefined ? { itemSeconds } : {};
   if (o.target === "aws") {
     const settings = cliSettings(ctx);
-    if ((await settings.state.get(`knot ${common.name}`, "target")) === "aws") {
+    if ((await settings.state.get(recordSection("knot", common.name), "target")) === "aws") {
       return [await (await openAwsKnotReader(ctx, common.name)).plan(request, options)];
     }
     const spec = { ...common, ...o.aws, ...await cliAwsKnot(ctx, settings, { quiet: true }) };

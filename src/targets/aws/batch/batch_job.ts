@@ -25,6 +25,7 @@ import {
 } from "../../../util/errors.ts";
 import { MapRun } from "../../../run/map_run.ts";
 import type { StateFile } from "../../../state/state_file.ts";
+import { jobsSection } from "../../../state/sections.ts";
 import { showSummary } from "../../../util/summary.ts";
 import { validateOptionKeys } from "../../../util/validate.ts";
 
@@ -507,7 +508,7 @@ export class BatchJob {
   }
 
   #section(): string {
-    return `batch-jobs ${this.#session.profile} ${this.#session.region}`;
+    return jobsSection(this.#session.profile, this.#session.region);
   }
 
   async #describe(signal?: AbortSignal): Promise<JobDetail> {
