@@ -27,6 +27,7 @@ import type {
   DockerLogger,
   DockerLoginOptions,
   DockerMount,
+  DockerNetworkInfo,
   DockerOperation,
   DockerOptions,
   DockerProgressCallback,
@@ -50,6 +51,8 @@ const NO_SUCH_IMAGE = /no such image|no such object/i;
 /** A container gone, or going: another client (a run's driver, a clobber) removes it already. */
 const NO_SUCH_CONTAINER =
   /no such container|no such object|removal of container \S+ is already in progress/i;
+/** A network that is not there, as `docker network inspect` says it. */
+const NO_SUCH_NETWORK = /network \S+ not found|no such network|no such object/i;
 /** What the legacy builder says when an image it was building on was removed meanwhile. */
 const LAYER_REMOVED = /unable to find image "?sha256:|no such image: sha256:/i;
 /** How many times a build whose cached layer vanished is run, in all. */
@@ -568,6 +571,28 @@ export class Docker {
   }
 
   /**
+   * Inspects a network.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { Docker } from "@cloudknot/cloudknot/docker";
+   *
+   * const network = await new Docker().inspectNetwork("bridge");
+   * console.log(network?.Driver); // "bridge"
+   * ```
+   *
+   * @param name The network's name or id.
+   * @param options An abort signal.
+   * @returns What docker reports, or `undefined` when there is no such network.
+   */
+  async inspectNetwork(
+    name: string,
+    options: DockerCallOptions = {},
+  ): Promise<DockerNetworkInfo | undefined> {
+    return await this.#inspect<DockerNetworkInfo>("network", name, options);
+  }
+
+  /**
    * Lists local images, optionally by reference pattern and labels.
    *
    * @example Usage
@@ -702,14 +727,19 @@ export class Docker {
   }
 
   async #inspect<T>(
-    kind: "image" | "container",
+    kind: "image" | "container" | "network",
     ref: string,
     options: DockerCallOptions,
   ): Promise<T | undefined> {
     const args = [kind, "inspect", "--format", "{{json .}}", ref];
     const result = await this.#exec(args, { ...options, captureStdout: true });
     if (result.code !== 0) {
-      if (onlyMissing(result, kind === "image" ? NO_SUCH_IMAGE : NO_SUCH_CONTAINER)) {
+      const missing = {
+        image: NO_SUCH_IMAGE,
+        container: NO_SUCH_CONTAINER,
+        network: NO_SUCH_NETWORK,
+      };
+      if (onlyMissing(result, missing[kind])) {
         return undefined;
       }
       this.#throw(result, args);

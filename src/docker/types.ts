@@ -394,6 +394,18 @@ export interface DockerImageInfo {
   [key: string]: unknown;
 }
 
+/** The part of `docker network inspect` output the project uses; the rest is kept too. */
+export interface DockerNetworkInfo {
+  /** The network's name. */
+  Name: string;
+  /** The full network id. */
+  Id: string;
+  /** Its driver (`bridge`, `host`, `null`, `overlay`, …). */
+  Driver: string;
+  /** Everything else docker reports. */
+  [key: string]: unknown;
+}
+
 /** The part of `docker container inspect` output the project uses; the rest is kept too. */
 export interface DockerContainerInfo {
   /** The full container id. */

@@ -37,6 +37,7 @@ import { DockerTarget, type DockerTargetOptions } from "./docker_target.ts";
 import { CLOBBERING_FILE, type DockerKnotRecord } from "./catalog.ts";
 import { pathExists } from "../../util/read_text.ts";
 import { holdingKnot, knotBusyNotice } from "../../store/knot_lock.ts";
+import { refuseMissingNetwork } from "./knot_options.ts";
 
 /** The tag of a docker knot's image. */
 const TAG = "local";
@@ -124,6 +125,7 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
   const fresh = spec.func !== undefined || spec.module !== undefined;
   // Checked before the knot's folder is made: a knot that cannot be opened leaves none.
   await savedRecord(store, spec, fresh);
+  await refuseMissingNetwork(spec.docker ?? new Docker(), spec.network, spec.name);
   // The function is packaged (its files checked) before the knot's folder is made: one that
   // is refused leaves no folder behind.
   const given = await artifactOf(spec, defined({ warn: spec.warn }));

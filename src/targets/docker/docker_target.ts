@@ -95,6 +95,7 @@ import type { ItemResources } from "../../run/retry.ts";
 import { checkMachineResources } from "../machine_resources.ts";
 import { type MapRequest, newRunId, type Target } from "../target.ts";
 import { firstChunk, writeInputs } from "./run_inputs.ts";
+import { refuseMissingNetwork } from "./knot_options.ts";
 import { CLOBBERING_FILE } from "./catalog.ts";
 import { thenSentence } from "../../util/sentence.ts";
 import { itemsInWords, retryWaitWarning } from "../../util/item_words.ts";
@@ -316,6 +317,8 @@ export class DockerTarget implements Target {
     if (chunks === undefined) {
       return MapRun.create<T>({ ...info, total: 0 }, { jobId: () => runId }).run;
     }
+    // A network removed since the knot was opened: refused before anything is built or made.
+    await refuseMissingNetwork(o.docker, o.network, o.knot);
     const imageId = await this.#ensureImage(request.retryOf !== undefined);
     await ensurePrivateDir(join(o.root, "runs"));
     const dir = this.#runDir(runId);

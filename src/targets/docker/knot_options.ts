@@ -62,3 +62,46 @@ export function validateDockerKnotOptions(
   validateOptionType(options, "cloudknotDir", "string");
   validateOptionType(options, "warn", "function");
 }
+
+/**
+ * Refuses a `network` option that names no network of this Docker engine
+ * (or, as `container:<name>`, no container), before anything is built, made
+ * or run: every container of the knot would fail to start with Docker's
+ * "network … not found" otherwise, at each attempt of each item. Nothing is
+ * asked of Docker without a `network` (the default `bridge`).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { Docker } from "../../docker/docker.ts";
+ * import { refuseMissingNetwork } from "./knot_options.ts";
+ *
+ * await refuseMissingNetwork(new Docker(), "my-net", "squares");
+ * ```
+ *
+ * @param docker The docker driver.
+ * @param network The network option, as given.
+ * @param knot The knot's name.
+ * @throws {CloudknotInputError} Naming the network and what to do.
+ */
+export async function refuseMissingNetwork(
+  docker: Docker,
+  network: string | undefined,
+  knot: string,
+): Promise<void> {
+  if (network === undefined) return;
+  const container = /^container:(.+)$/.exec(network)?.[1];
+  const found = container !== undefined
+    ? await docker.inspectContainer(container)
+    : await docker.inspectNetwork(network);
+  if (found !== undefined) return;
+  throw new CloudknotInputError(
+    container !== undefined
+      ? `The network option of docker knot ${knot} is "${network}", the network of container ` +
+        `${container}, but this Docker engine has no container ${container}: start that ` +
+        `container first, or give Knot.create another network (or none, for "bridge")`
+      : `The network option of docker knot ${knot} is "${network}", but this Docker engine has ` +
+        `no network ${network}: create it first (docker network create ${network}), or give ` +
+        `Knot.create a network it has (docker network ls lists them), or none, for "bridge"`,
+    { field: "network" },
+  );
+}
