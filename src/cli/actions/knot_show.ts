@@ -43,27 +43,56 @@ interface RunRow {
   finished?: boolean;
   cutShort?: boolean;
   stopped?: boolean;
+  runningContainers?: number;
 }
 
 /**
  * A run's status: `finished` (`cut short` when its map() died reading the inputs), `running`, or
- * `stopped` (a local or docker run whose process is gone).
+ * `stopped` (a local or docker run whose process is gone), for the table `stopped, containers
+ * run` when its docker containers still run.
  */
-function runStatus({ counts, finished, cutShort, stopped }: RunRow): string | undefined {
+function runStatus(
+  { counts, finished, cutShort, stopped, runningContainers }: RunRow,
+  table = false,
+): string | undefined {
   if (counts === undefined) return undefined;
-  return finished ? (cutShort ? "cut short" : "finished") : stopped ? "stopped" : "running";
+  if (finished) return cutShort ? "cut short" : "finished";
+  if (!stopped) return "running";
+  return table && runningContainers !== undefined ? "stopped, containers run" : "stopped";
 }
 
-/** What to run to finish the runs whose process is gone, if any. */
+/**
+ * What to run to finish the runs whose process is gone, if any: those whose docker containers
+ * still run apart, since `results` takes them over and `cancel` or a clobber stops them.
+ */
 function stoppedAdvice(knot: string, runs: RunRow[]): string | undefined {
-  const stopped = runs.filter((row) => row.stopped).map((row) => row.manifest.runId);
-  if (stopped.length === 0) return undefined;
-  const run = stopped.length === 1 ? stopped[0]! : "RUN";
-  return `${stopped.length === 1 ? "Run" : "Runs"} ${stopped.join(", ")} stopped: the ` +
-    `process that ran ${stopped.length === 1 ? "it" : "them"} is gone (killed, or its machine ` +
-    `restarted), and no result was lost. \`cloudknot results ${knot} ${run}\` runs the ` +
-    `unfinished items here and prints every result; \`cloudknot cancel ${knot} ${run}\` ends them ` +
-    `as cancelled.`;
+  const stopped = runs.filter((row) => row.stopped);
+  const said = [false, true].flatMap((containers) => {
+    const ids = stopped.filter((row) => (row.runningContainers !== undefined) === containers)
+      .map((row) => row.manifest.runId);
+    return ids.length === 0 ? [] : [stoppedWords(knot, ids, containers)];
+  });
+  return said.length === 0 ? undefined : said.join("\n\n");
+}
+
+/** What to say of runs whose process is gone, whose docker containers still run or not. */
+function stoppedWords(knot: string, runIds: string[], containers: boolean): string {
+  const one = runIds.length === 1;
+  const run = one ? runIds[0]! : "RUN";
+  const head = `${one ? "Run" : "Runs"} ${runIds.join(", ")} stopped: the process that ran ${
+    one ? "it" : "them"
+  } is gone (killed, or its machine restarted)`;
+  if (!containers) {
+    return `${head}, and no result was lost. \`cloudknot results ${knot} ${run}\` runs the ` +
+      `unfinished items here and prints every result; \`cloudknot cancel ${knot} ${run}\` ends ` +
+      `them as cancelled.`;
+  }
+  return `${head}, but ${one ? "its" : "their"} docker containers still run, and no result ` +
+    `was lost. \`cloudknot results ${knot} ${run}\` takes ${one ? "it" : "a run"} over: it ` +
+    `waits for the containers, keeps what they record, runs the unfinished items here and ` +
+    `prints every result; \`cloudknot cancel ${knot} ${run}\` stops the containers and ends ` +
+    `the unfinished items as cancelled; \`cloudknot knot clobber ${knot}\` stops them with the ` +
+    `knot.`;
 }
 
 /** Where the runs made under another runs directory are, and what to set to read them. */
@@ -86,6 +115,8 @@ function runJson(row: RunRow) {
     attempts: manifest.attempts,
     starmap: manifest.starmap,
     status: runStatus(row) ?? null,
+    // A stopped docker run's containers that still run its items.
+    ...(row.runningContainers !== undefined ? { runningContainers: row.runningContainers } : {}),
     succeeded: counts?.succeeded ?? null,
     failed: counts?.failed ?? null,
     running: counts?.running ?? null,
@@ -114,7 +145,7 @@ function details(
         String(row.counts?.total ?? row.manifest.count),
         row.counts === undefined ? "-" : String(row.counts.succeeded),
         row.counts === undefined ? "-" : String(row.counts.failed),
-        runStatus(row) ?? "-",
+        runStatus(row, true) ?? "-",
       ]),
       ctx.out,
     ));

@@ -82,6 +82,11 @@ export interface RunSnapshot {
    * command line's `results`) finishes it.
    */
   stopped?: boolean;
+  /**
+   * A stopped docker run's containers that still run its items (which the command line's
+   * `results` takes over); none: `undefined`.
+   */
+  runningContainers?: number;
 }
 
 /**
@@ -103,6 +108,8 @@ export function knotRuns(knot: LocalKnotInfo): {
     options?: { signal?: AbortSignal; finish?: boolean },
   ): Promise<MapRun<unknown>>;
   isLive(runId: string): Promise<boolean>;
+  /** A docker knot's: how many containers of each run run now (`dockerRuns`). */
+  runningContainers?(): Promise<Map<string, number>>;
 } {
   const record = knot.record as unknown as DockerKnotRecord;
   return record.target === "docker" ? dockerRuns({ root: knot.root, record }) : localRuns(knot);
@@ -123,21 +130,36 @@ export function knotRuns(knot: LocalKnotInfo): {
 export async function snapshotRuns(knot: LocalKnotInfo): Promise<RunSnapshot[]> {
   const reader = knotRuns(knot);
   const snapshots: RunSnapshot[] = [];
+  // A docker knot's running containers, listed once for all its runs, at the first one stopped.
+  let running: Promise<Map<string, number>> | undefined;
   for (const manifest of await reader.runs()) {
     const stop = new AbortController();
     // Asked first: a run that ends meanwhile reads as finished, never as stopped.
     const live = await reader.isLive(manifest.runId);
     const run = await reader.collect(manifest.runId, { signal: stop.signal, finish: false });
+    const stopped = !run.finished && !live;
+    const containers = stopped
+      ? (await (running ??= lookedUp(reader.runningContainers?.())))
+        .get(manifest.runId)
+      : undefined;
     snapshots.push({
       manifest,
       counts: run.counts,
       finished: run.finished,
       ...(run.cutShort ? { cutShort: true } : {}),
-      ...(!run.finished && !live ? { stopped: true } : {}),
+      ...(stopped ? { stopped: true } : {}),
+      ...(containers !== undefined ? { runningContainers: containers } : {}),
     });
     stop.abort();
   }
   return snapshots;
+}
+
+/** A docker knot's running containers by run, or none when Docker cannot say (a look only). */
+async function lookedUp(
+  counts: Promise<Map<string, number>> | undefined,
+): Promise<Map<string, number>> {
+  return await counts?.catch(() => undefined) ?? new Map();
 }
 
 /**

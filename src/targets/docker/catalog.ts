@@ -13,7 +13,7 @@ import type { ArtifactSources } from "../../job/artifact_sources.ts";
 import type { FunctionKind } from "../../job/function_artifact.ts";
 import type { Permissions } from "../../job/permissions.ts";
 import { knotLockHeld } from "../../store/knot_lock.ts";
-import { CLOBBERING_FILE } from "../../store/local_knots.ts";
+import { CLOBBERING_FILE, DOCKER_CONTAINER_LABELS } from "../../store/local_knots.ts";
 import type { DockerTarget } from "./docker_target.ts";
 
 /** The mark a knot's clobber leaves until it is done (`store/local_knots.ts`). */
@@ -46,10 +46,22 @@ export interface DockerKnotRecord {
   permissions?: Permissions;
 }
 
+/** A docker knot's runs, read without adopting the knot (see {@linkcode dockerRuns}). */
+export interface DockerRunsReader extends Pick<DockerTarget, "runs" | "collect" | "isLive"> {
+  /**
+   * How many containers of each of the knot's runs are running now, by run
+   * id (runs with none are left out), from one `docker ps` over the knot's
+   * containers: a run whose process is gone may still have containers that
+   * run its items, which a `collect()` takes over.
+   */
+  runningContainers(): Promise<Map<string, number>>;
+}
+
 /**
  * Access to a docker knot's runs without adopting (or building) the knot:
- * list them, and collect one (finishing it unless `finish: false`). The
- * docker target's module loads at the first call.
+ * list them, collect one (finishing it unless `finish: false`), and count
+ * the containers of each that run now. The docker target's module loads at
+ * the first call but the last's.
  *
  * @example Usage
  * ```ts ignore
@@ -66,7 +78,7 @@ export interface DockerKnotRecord {
 export function dockerRuns(
   knot: { root: string; record: DockerKnotRecord },
   docker: Docker = new Docker(),
-): Pick<DockerTarget, "runs" | "collect" | "isLive"> {
+): DockerRunsReader {
   let opened: Promise<DockerTarget> | undefined;
   const target = () =>
     opened ??= import("./docker_target.ts").then(({ DockerTarget }) =>
@@ -84,6 +96,22 @@ export function dockerRuns(
     runs: async () => await (await target()).runs(),
     collect: async (runId, options) => await (await target()).collect(runId, options),
     isLive: async (runId) => await (await target()).isLive(runId),
+    runningContainers: async () => {
+      // Running ones only: a container created but never started runs nothing until a
+      // collect() starts it.
+      const { stdout } = await docker.command([
+        "ps",
+        "--filter",
+        `label=${DOCKER_CONTAINER_LABELS.knot}=${knot.root}`,
+        "--format",
+        `{{.Label "${DOCKER_CONTAINER_LABELS.run}"}}`,
+      ]);
+      const counts = new Map<string, number>();
+      for (const runId of stdout.split("\n").filter((l) => l.trim() !== "")) {
+        counts.set(runId, (counts.get(runId) ?? 0) + 1);
+      }
+      return counts;
+    },
   };
 }
 
