@@ -21,11 +21,16 @@
  *
  * @param path The file.
  * @param text What it holds afterwards.
+ * @param options `mode`: the file's permissions. @default {"0o666, less the umask"}
  */
-export async function writeTextAtomically(path: string, text: string): Promise<void> {
+export async function writeTextAtomically(
+  path: string,
+  text: string,
+  options: { mode?: number } = {},
+): Promise<void> {
   const partial = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   try {
-    await Deno.writeTextFile(partial, text);
+    await Deno.writeTextFile(partial, text, options);
     await Deno.rename(partial, path);
   } catch (e) {
     await Deno.remove(partial).catch(() => {});

@@ -73,6 +73,7 @@ import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import { errorToRecord } from "../../job/error_record.ts";
 import { CommandTimeoutError } from "../../util/command_limit.ts";
 import { pathExists } from "../../util/read_text.ts";
+import { writeTextAtomically } from "../../util/write_text.ts";
 import { defined } from "../../util/defined.ts";
 import { forEachPooled } from "../../util/pooled.ts";
 import { sleep } from "../../util/sleep.ts";
@@ -250,6 +251,12 @@ interface RunState {
    * record results), by name, with their slices.
    */
   unkilled: Map<string, Child>;
+  /**
+   * The containers whose output, or what they ended with, the disk refused to
+   * keep in the run (full): left on Docker, holding the only copy of their
+   * output until a process that takes the run over keeps it and removes them.
+   */
+  kept: Map<string, Child>;
 }
 
 /**
@@ -475,6 +482,7 @@ export class DockerTarget implements Target {
       giveUp: new AbortController(),
       waiting: new Map(),
       unkilled: new Map(),
+      kept: new Map(),
     };
     return state;
   }
@@ -491,6 +499,18 @@ export class DockerTarget implements Target {
       // (What cannot be removed now is `cloudknot gc`'s to find.)
       if (!await pathExists(state.dir)) {
         await this.#removeClobberedImage(state.manifest).catch(() => {});
+      }
+      if (state.kept.size > 0) {
+        const { runId, knot } = state.manifest;
+        const names = [...state.kept.keys()];
+        const one = names.length === 1;
+        (this.#o.warn ?? console.warn)(
+          `cloudknot: docker run ${runId} of knot ${knot} could not keep the output of its ` +
+            `docker container${one ? "" : "s"} ${names.join(", ")} in ${state.dir} (its disk ` +
+            `is full): Docker keeps ${one ? "it" : "them"}, with the only copy of it. Once ` +
+            `there is room, ${keptAdvice(runId, knot)}: either keeps that output in the run ` +
+            `and removes ${one ? "the container" : "the containers"}`,
+        );
       }
     });
     return state.driving;
@@ -540,11 +560,19 @@ export class DockerTarget implements Target {
       for (const record of recorded.values()) {
         if (!control.isSettled(record.index) && record.status === "ok") control.settle(record);
       }
+      const kept = [...state.kept].filter(([, c]) => c === child).map(([name]) => name);
+      const { runId, knot } = manifest;
       const error = goneError(e, state.dir) ?? diskError(
         e,
-        `keep the files of docker run ${manifest.runId}`,
+        `keep the files of docker run ${runId}`,
         state.dir,
-        `run its failed items again with ${retryAdvice(manifest.knot, manifest.runId)}`,
+        kept.length === 0
+          ? `run its failed items again with ${retryAdvice(knot, runId)}`
+          : `${keptAdvice(runId, knot)}: either first keeps in the run the output of its ` +
+            `docker container${kept.length === 1 ? "" : "s"} ${kept.join(", ")}, which Docker ` +
+            `keeps until then with the only copy of it, and removes ${
+              kept.length === 1 ? "the container" : "them"
+            }`,
       ) ?? e;
       for (const index of open()) {
         control.settle(failureRecord(
@@ -726,6 +754,9 @@ export class DockerTarget implements Target {
       // removes its container now.
       if (!await pathExists(dir)) {
         await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
+      } else if (isDiskRefusal(e) && await docker.inspectContainer(name).catch(() => true)) {
+        // Its output, or what it ended with, could not be kept: it stays, for a later reader.
+        state.kept.set(name, child);
       }
       throw e;
     }
@@ -843,7 +874,9 @@ export class DockerTarget implements Target {
       await Deno.mkdir(join(dir, "logs"), { mode: 0o700 }).catch((e) => {
         if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
       });
-      await Deno.writeTextFile(logFile, output.stdout + output.stderr, { mode: 0o600 });
+      // Whole or not at all: a log cut short by a full disk would stand for the container's
+      // output once the container is gone.
+      await writeTextAtomically(logFile, output.stdout + output.stderr, { mode: 0o600 });
     }
     return logFile;
   }
@@ -1887,6 +1920,16 @@ function diskError(e: unknown, what: string, dir: string, then: string): Error |
   );
   error.name = "RunStoreError";
   return error;
+}
+
+/**
+ * What keeps in the run the output of containers left on Docker because the
+ * disk refused it, and removes them, once there is room: a reader that takes
+ * the run over, as a retry does first.
+ */
+function keptAdvice(runId: string, knot: string): string {
+  return `collect the run again (knot.collect("${runId}") of knot ${knot}) or retry it with ` +
+    retryAdvice(knot, runId);
 }
 
 /**

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CloudknotError, type ItemError, Knot } from "../../../mod.ts";
 import { Docker } from "../../../src/docker/docker.ts";
+import { inCliWords } from "../../../src/cli/common/cli_words.ts";
 import { job } from "../../fixtures/docker_job.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { checkDocker } from "../../support/docker_available.ts";
@@ -131,3 +132,106 @@ dockerTmpfsTest(
     });
   },
 );
+
+/**
+ * Prints a long line, then fills the disk of its run's folder, under `root` (its knot's folder,
+ * where the container sees only its run's folder).
+ */
+const filling = async (root: string) => {
+  console.log(`filling ${"x".repeat(200_000)}`);
+  const [run] = await Array.fromAsync(Deno.readDir(`${root}/runs`));
+  for (const size of [64 * 1024, 4 * 1024, 512]) {
+    for (let i = 0;; i++) {
+      const file = `${root}/runs/${run!.name}/filler-${size}-${i}`;
+      try {
+        await Deno.writeFile(file, new Uint8Array(size));
+      } catch {
+        break;
+      }
+    }
+  }
+  return "filled";
+};
+
+dockerTmpfsTest(
+  "a docker container whose output a full disk could not keep stays on Docker, the run's end and its item's error saying so and what keeps it; once there is room, collect() keeps its whole output in the run and removes it",
+  async () => {
+    const baseImage = await ensureBaseImage({ docker: quiet });
+    await withTmpfs(4 * 1024 * 1024, async (dir) => {
+      const root = join(dir, "kept");
+      const warnings: string[] = [];
+      const knot = await Knot.create({
+        name: "kept",
+        target: "docker",
+        func: filling,
+        dir,
+        baseImage,
+        docker: quiet,
+        retries: 1,
+        permissions: { read: [root], write: [root] },
+        warn: (message) => warnings.push(message),
+      });
+      try {
+        const run = await knot.map([root], { progress: false });
+        const { runId } = run;
+        const runDir = join(root, "runs", runId);
+        const container = `cloudknot-${runId}-0-1`;
+        const [settled] = await run.settled();
+        const reason = (settled as { reason: ItemError }).reason;
+        assert.equal(reason.kind, "infrastructure", reason.message);
+        const advice = `collect the run again (knot.collect("${runId}") of knot kept) or retry ` +
+          `it with run.retry() on the run's handle (knot.collect("${runId}") of knot kept)`;
+        assert.match(reason.message, /No space left on device.*Free space on that disk/);
+        assert.ok(
+          reason.message.endsWith(
+            `then ${advice}: either first keeps in the run the output of its docker container ` +
+              `${container}, which Docker keeps until then with the only copy of it, and ` +
+              `removes the container`,
+          ),
+          reason.message,
+        );
+        // In the command line's words: its commands.
+        assert.match(
+          inCliWords(reason),
+          new RegExp(
+            `then run cloudknot results kept ${runId} or retry it with cloudknot retry kept ` +
+              `${runId}: either first keeps in the run the output of its docker container`,
+          ),
+        );
+        assert.deepEqual(warnings, [
+          `cloudknot: docker run ${runId} of knot kept could not keep the output of its docker ` +
+          `container ${container} in ${runDir} (its disk is full): Docker keeps it, with the ` +
+          `only copy of it. Once there is room, ${advice}: either keeps that output in the run ` +
+          `and removes the container`,
+        ]);
+        assert.deepEqual(await containerNames(runId), [container]);
+        // Nothing of the log is kept in the run: a part of it would stand for the whole.
+        assert.equal(await Deno.stat(join(runDir, "logs", "0-1.log")).then(() => 1, () => 0), 0);
+        for await (const entry of Deno.readDir(runDir)) {
+          if (entry.name.startsWith("filler-")) await Deno.remove(join(runDir, entry.name));
+        }
+        const again = await (await Knot.create({ name: "kept", target: "docker", dir }))
+          .collect(runId, { progress: false });
+        await again.settled();
+        assert.deepEqual(await containerNames(runId), []);
+        const [line] = await Array.fromAsync(again.logs(0));
+        assert.equal(line, `filling ${"x".repeat(200_000)}`);
+      } finally {
+        await knot.clobber();
+      }
+    });
+  },
+);
+
+/** The names of a run's containers, running or not. */
+async function containerNames(runId: string): Promise<string[]> {
+  const { stdout } = await quiet.command([
+    "ps",
+    "--all",
+    "--filter",
+    `label=org.cloudknot.run=${runId}`,
+    "--format",
+    "{{.Names}}",
+  ]);
+  return stdout.split("\n").filter((l) => l !== "");
+}
