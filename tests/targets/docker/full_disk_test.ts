@@ -1,6 +1,8 @@
 // A docker run on a full disk: a map() whose inputs do not fit rejects saying
 // so and what to do, and keeps nothing; the items of a run that filled the
-// disk fail saying what to do, and once there is room, retry() finishes them.
+// disk fail saying what to do, and once there is room, retry() finishes them;
+// a container whose output could not be kept stays on Docker until a reader
+// keeps it, and a success its container recorded before stands.
 // Needs Docker and a tmpfs mount (root); under CI=true it fails without them.
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -134,17 +136,24 @@ dockerTmpfsTest(
 );
 
 /**
- * Prints a long line, then fills the disk of its run's folder, under `root` (its knot's folder,
- * where the container sees only its run's folder).
+ * A number: its square. A knot's folder `root` (where the container sees only its run's folder):
+ * prints a long line, waits (with `after`) until an item of its run has a record, then fills the
+ * disk of its run's folder.
  */
-const filling = async (root: string) => {
+const filling = async (x: number | { root: string; after?: boolean }) => {
+  if (typeof x === "number") return x * x;
   console.log(`filling ${"x".repeat(200_000)}`);
-  const [run] = await Array.fromAsync(Deno.readDir(`${root}/runs`));
+  const [run] = await Array.fromAsync(Deno.readDir(`${x.root}/runs`));
+  const dir = `${x.root}/runs/${run!.name}`;
+  const recorded = async () =>
+    (await Array.fromAsync(Deno.readDir(`${dir}/out`)).catch(() => [])).some((e) =>
+      !e.name.includes(".tmp")
+    );
+  while (x.after && !await recorded()) await new Promise((r) => setTimeout(r, 50));
   for (const size of [64 * 1024, 4 * 1024, 512]) {
     for (let i = 0;; i++) {
-      const file = `${root}/runs/${run!.name}/filler-${size}-${i}`;
       try {
-        await Deno.writeFile(file, new Uint8Array(size));
+        await Deno.writeFile(`${dir}/filler-${size}-${i}`, new Uint8Array(size));
       } catch {
         break;
       }
@@ -152,6 +161,13 @@ const filling = async (root: string) => {
   }
   return "filled";
 };
+
+/** Removes what {@linkcode filling} wrote in a run's folder. */
+async function unfill(runDir: string): Promise<void> {
+  for await (const entry of Deno.readDir(runDir)) {
+    if (entry.name.startsWith("filler-")) await Deno.remove(join(runDir, entry.name));
+  }
+}
 
 dockerTmpfsTest(
   "a docker container whose output a full disk could not keep stays on Docker, the run's end and its item's error saying so and what keeps it; once there is room, collect() keeps its whole output in the run and removes it",
@@ -172,7 +188,7 @@ dockerTmpfsTest(
         warn: (message) => warnings.push(message),
       });
       try {
-        const run = await knot.map([root], { progress: false });
+        const run = await knot.map([{ root }], { progress: false });
         const { runId } = run;
         const runDir = join(root, "runs", runId);
         const container = `cloudknot-${runId}-0-1`;
@@ -207,15 +223,50 @@ dockerTmpfsTest(
         assert.deepEqual(await containerNames(runId), [container]);
         // Nothing of the log is kept in the run: a part of it would stand for the whole.
         assert.equal(await Deno.stat(join(runDir, "logs", "0-1.log")).then(() => 1, () => 0), 0);
-        for await (const entry of Deno.readDir(runDir)) {
-          if (entry.name.startsWith("filler-")) await Deno.remove(join(runDir, entry.name));
-        }
+        await unfill(runDir);
         const again = await (await Knot.create({ name: "kept", target: "docker", dir }))
           .collect(runId, { progress: false });
         await again.settled();
         assert.deepEqual(await containerNames(runId), []);
         const [line] = await Array.fromAsync(again.logs(0));
         assert.equal(line, `filling ${"x".repeat(200_000)}`);
+      } finally {
+        await knot.clobber();
+      }
+    });
+  },
+);
+
+dockerTmpfsTest(
+  "a docker item whose container recorded its success before the disk filled under its slice stays a success, for its handle and every later reader",
+  async () => {
+    const baseImage = await ensureBaseImage({ docker: quiet });
+    await withTmpfs(4 * 1024 * 1024, async (dir) => {
+      const root = join(dir, "stands");
+      const knot = await Knot.create({
+        name: "stands",
+        target: "docker",
+        func: filling,
+        dir,
+        baseImage,
+        docker: quiet,
+        retries: 1,
+        permissions: { read: [root], write: [root] },
+        warn: () => {},
+      });
+      try {
+        // One container runs both, one after the other: item 1 fills the disk once item 0's
+        // record is written, and neither item 1's record nor the container's log can be kept.
+        const run = await knot.map([3, { root, after: true }], { itemsPerJob: 2, progress: false });
+        const [first, second] = await run.settled();
+        assert.deepEqual(first, { index: 0, status: "fulfilled", value: 9 });
+        const reason = (second as { reason: ItemError }).reason;
+        assert.equal(reason.kind, "infrastructure", reason.message);
+        assert.match(reason.message, /No space left on device/);
+        await unfill(join(root, "runs", run.runId));
+        const again = await (await Knot.create({ name: "stands", target: "docker", dir }))
+          .collect(run.runId, { progress: false });
+        assert.deepEqual((await again.settled())[0], { index: 0, status: "fulfilled", value: 9 });
       } finally {
         await knot.clobber();
       }
