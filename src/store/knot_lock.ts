@@ -258,8 +258,18 @@ export async function knotLockHeld(
   }
 }
 
-/** What {@linkcode whileKnotGone} does holding the lock, as its waiters are told. */
-const REMOVING_LEFTOVERS = "removes the containers and images its clobber left";
+/**
+ * What {@linkcode whileKnotGone} does holding the lock, as its waiters are
+ * told, and as what lists knots tells its passing folder from a knot's.
+ *
+ * @example Usage
+ * ```ts
+ * import { REMOVING_LEFTOVERS } from "./knot_lock.ts";
+ *
+ * console.log(REMOVING_LEFTOVERS); // "removes the containers and images its clobber left"
+ * ```
+ */
+export const REMOVING_LEFTOVERS = "removes the containers and images its clobber left";
 
 /**
  * Runs `body` while no docker knot is in the folder `root`, and none can be

@@ -25,7 +25,14 @@ import { getEcrRepo, sessionFromSettings } from "../../resources/settings.ts";
 import type { CommandContext } from "../common/command.ts";
 import { confirmDeletion, openOrForget } from "../common/confirm.ts";
 import { cliDocker } from "../common/docker.ts";
-import { cliKnotEnv, cliLocalKnot, locateKnot, openAwsKnotReader } from "../common/knots.ts";
+import {
+  cliKnotEnv,
+  cliLocalKnot,
+  locateKnot,
+  openAwsKnotReader,
+  UnfinishedKnotError,
+} from "../common/knots.ts";
+import { clobberUnfinishedDockerKnot } from "../../targets/docker/catalog.ts";
 import { clobberOriginalCommand, findOriginalKnot } from "../common/original.ts";
 import { untilInterrupted } from "../common/interrupted.ts";
 import { recordSection } from "../../state/sections.ts";
@@ -135,6 +142,15 @@ async function forgetIncomplete(
   return 0;
 }
 
+/** Removes what a create of a docker knot killed before it recorded the knot left. */
+async function clobberUnfinished(ctx: CommandContext, name: string, root: string): Promise<number> {
+  const what = `unfinished docker knot ${name} (its folder ${root}, and its image if it was built)`;
+  if (!await confirmDeletion(ctx, what)) return 1;
+  await clobberUnfinishedDockerKnot({ name, root }, cliDocker(ctx), cliWarn(ctx));
+  await ctx.print(`Clobbered ${what}`);
+  return 0;
+}
+
 /**
  * Runs `knotClobber` (see its declaration, `../commands/knot_clobber.ts`).
  *
@@ -154,7 +170,13 @@ export async function run(ctx: CommandContext): Promise<number> {
     }
     return await clobberOriginalCommand(ctx, original);
   }
-  if (await locateKnot(ctx, name) === "aws") return await clobberAws(ctx, name);
+  const located = await locateKnot(ctx, name).catch((e) => {
+    // A docker knot a create left unfinished (killed): what it left is removed.
+    if (e instanceof UnfinishedKnotError && !e.unfinished.running) return e.unfinished;
+    throw e;
+  });
+  if (located === "aws") return await clobberAws(ctx, name);
+  if (typeof located === "object") return await clobberUnfinished(ctx, name, located.root);
   const extra = ["pars", "repo", "image", "keep-data"].filter((f) => ctx.flag(f));
   if (extra.length > 0) {
     throw ctx.usage(`${extra.map((f) => `--${f}`).join(", ")}: for a knot on AWS only`);

@@ -10,8 +10,14 @@ import { recordSection } from "../../state/sections.ts";
 import { readAwsKnots } from "../../targets/aws/catalog.ts";
 import { readOriginalRecords } from "../../resources/original.ts";
 import { ORIGINAL_LABEL, originalJson } from "../common/original.ts";
-import { listLocalKnots } from "../../targets/local/catalog.ts";
-import { dockerClobberState } from "../../targets/docker/catalog.ts";
+import { listLocalKnots, localKnotsDir } from "../../targets/local/catalog.ts";
+import {
+  dockerClobberState,
+  type UnfinishedDockerKnot,
+  unfinishedDockerKnot,
+} from "../../targets/docker/catalog.ts";
+import { unfinishedKnotWords } from "../common/knots.ts";
+import { join } from "node:path";
 import { knotRuns } from "../common/knot_view.ts";
 import { cliSettings, configReadError } from "../common/aws.ts";
 import { inCliWords } from "../common/cli_words.ts";
@@ -38,8 +44,35 @@ export async function run(ctx: CommandContext): Promise<number> {
   const target = ctx.string("target") === undefined ? undefined : resolveTarget(ctx);
   const rows: { json: Record<string, unknown>; cells: string[] }[] = [];
   const damaged = new Map<string, Error>();
+  const unfinished = new Map<string, UnfinishedDockerKnot>();
   if (target !== "aws") {
-    for (const knot of await listLocalKnots({ env: ctx.io.env }, damaged)) {
+    const unrecorded: string[] = [];
+    const knots = await listLocalKnots({ env: ctx.io.env }, damaged, unrecorded);
+    // A docker knot whose create was killed before it recorded it (or runs now): listed as such.
+    for (const name of target === undefined || target === "docker" ? unrecorded : []) {
+      const found = await unfinishedDockerKnot(join(localKnotsDir({ env: ctx.io.env }), name));
+      if (found === undefined) continue;
+      unfinished.set(name, found);
+      rows.push({
+        json: {
+          name,
+          target: "docker",
+          dir: found.root,
+          unfinished: true,
+          creating: found.running,
+          runs: 0,
+          lastRun: null,
+        },
+        cells: [
+          name,
+          `docker ${found.running ? "(being created)" : "(create unfinished)"}`,
+          "-",
+          "-",
+          "-",
+        ],
+      });
+    }
+    for (const knot of knots) {
       // Docker knots live in the local knots directory too.
       if (target !== undefined && (knot.record.target as string) !== target) continue;
       // A knot whose directory is no longer private is listed as such, not read, nor let hide the
@@ -141,6 +174,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   for (const [name, error] of damaged) {
     await ctx.log(`Knot ${name} cannot be listed: ${inCliWords(error)}`);
   }
+  for (const [name, found] of unfinished) await ctx.log(unfinishedKnotWords(name, found));
   if (unreadable !== undefined) {
     // Its error says which line is wrong.
     await ctx.log(

@@ -27,6 +27,8 @@ import {
   requireRegion,
 } from "../../targets/aws/catalog.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
+import { type UnfinishedDockerKnot, unfinishedDockerKnot } from "../../targets/docker/catalog.ts";
+import { join } from "node:path";
 import type { StateFile } from "../../state/state_file.ts";
 import { cliCloudknotDir, cliSettings, configReadError } from "./aws.ts";
 import { sessionFromSettings } from "../../resources/settings.ts";
@@ -127,6 +129,7 @@ export async function locateKnot(ctx: CommandContext, name: string): Promise<Tar
     // A knot of this machine runs on one target: --target naming the other is a mistake.
     const found = await localKnotIfAny(ctx, name);
     const actual = (found?.record.target as string) === "docker" ? "docker" : "local";
+    if (found === undefined) await refuseUnfinished(ctx, name);
     if (found !== undefined && actual !== target) {
       throw new CloudknotInputError(
         `Knot "${name}" on this machine runs on the ${actual} target, not ${target}: pass ` +
@@ -142,6 +145,7 @@ export async function locateKnot(ctx: CommandContext, name: string): Promise<Tar
     if (local === undefined) {
       // No knot can have a name that is not one: say so, not how to create a knot of that name.
       validateKnotName(name);
+      await refuseUnfinished(ctx, name);
       // Neither here nor on AWS: an AWS create stopped before its record leaves only AWS's side.
       throw new CloudknotInputError(
         `There is no knot named "${name}" on this machine (${
@@ -161,6 +165,75 @@ export async function locateKnot(ctx: CommandContext, name: string): Promise<Tar
     );
   }
   return "aws";
+}
+
+/**
+ * Refuses a name whose folder holds a docker knot that was never finished
+ * (a create of it killed before it recorded the knot, or one under way),
+ * saying so and what to do, where it would be said that there is no knot.
+ */
+async function refuseUnfinished(ctx: CommandContext, name: string): Promise<void> {
+  validateKnotName(name);
+  const root = join(localKnotsDir({ env: ctx.io.env }), name);
+  const unfinished = await unfinishedDockerKnot(root);
+  if (unfinished !== undefined) throw new UnfinishedKnotError(name, unfinished);
+}
+
+/**
+ * A docker knot that was never finished (`unfinishedDockerKnot`): a create
+ * of it stopped before it recorded the knot, or one runs now. Its message
+ * says which, and what to do ({@linkcode unfinishedKnotWords}).
+ *
+ * @example Usage
+ * ```ts ignore
+ * throw new UnfinishedKnotError("squares", { root, running: false });
+ * ```
+ */
+export class UnfinishedKnotError extends CloudknotInputError {
+  /** Its folder, and whether a process creates it now. */
+  readonly unfinished: UnfinishedDockerKnot;
+
+  /**
+   * Makes the error.
+   *
+   * @param name The knot's name.
+   * @param unfinished Its folder, and whether a process creates it now.
+   */
+  constructor(name: string, unfinished: UnfinishedDockerKnot) {
+    super(unfinishedKnotWords(name, unfinished), { field: "name" });
+    this.name = "UnfinishedKnotError";
+    this.unfinished = unfinished;
+  }
+}
+
+/**
+ * What to say of a docker knot that was never finished: that another
+ * process creates it now, or that a create of it stopped, and what makes it
+ * or removes what it left, in the command line's words.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await ctx.log(unfinishedKnotWords("squares", { root, running: false }));
+ * ```
+ *
+ * @param name The knot's name.
+ * @param unfinished Its folder, and whether a process creates it now.
+ * @returns The words.
+ */
+export function unfinishedKnotWords(name: string, unfinished: UnfinishedDockerKnot): string {
+  const { root, running, holder } = unfinished;
+  if (running) {
+    return `Docker knot ${name} is being created by another process (in ${root}${
+      holder === undefined
+        ? ""
+        : `: process ${holder.pid}, since ${new Date(holder.since).toISOString()}`
+    }): run this again once it has finished`;
+  }
+  return `Docker knot ${name} was never finished: a \`cloudknot knot create\` or \`cloudknot ` +
+    `map\` of it stopped (killed) before it recorded the knot, leaving its folder ${root}. ` +
+    `\`cloudknot knot create ${name} MODULE EXPORT --target docker\` makes it there anew; ` +
+    `\`cloudknot knot clobber ${name}\` removes what it left (its folder, and its image if ` +
+    `it was built)`;
 }
 
 /**

@@ -12,8 +12,18 @@ import { Docker } from "../../docker/docker.ts";
 import type { ArtifactSources } from "../../job/artifact_sources.ts";
 import type { FunctionKind } from "../../job/function_artifact.ts";
 import type { Permissions } from "../../job/permissions.ts";
-import { knotLockHeld } from "../../store/knot_lock.ts";
-import { CLOBBERING_FILE, DOCKER_CONTAINER_LABELS } from "../../store/local_knots.ts";
+import {
+  KNOT_LOCK_FILE,
+  knotLockHeld,
+  type KnotLockHolder,
+  REMOVING_LEFTOVERS,
+} from "../../store/knot_lock.ts";
+import {
+  CLOBBERING_FILE,
+  DOCKER_CONTAINER_LABELS,
+  dockerImageName,
+} from "../../store/local_knots.ts";
+import { pathExists } from "../../util/read_text.ts";
 import type { DockerTarget } from "./docker_target.ts";
 
 /** The mark a knot's clobber leaves until it is done (`store/local_knots.ts`). */
@@ -149,4 +159,80 @@ export async function dockerClobberState(root: string): Promise<DockerClobberSta
     clobberStartedAt: (mark.mtime ?? new Date()).getTime(),
     clobberRunning: await knotLockHeld(root) !== undefined,
   };
+}
+
+/** A docker knot's folder without the knot's record (see {@linkcode unfinishedDockerKnot}). */
+export interface UnfinishedDockerKnot {
+  /** The knot's folder. */
+  root: string;
+  /** A process holds the knot's lock now: it is creating the knot (or clobbering it). */
+  running: boolean;
+  /** Who holds it, when it said. */
+  holder?: KnotLockHolder;
+}
+
+/**
+ * Whether the folder `root` holds a docker knot that was never finished: its
+ * lock's file ({@linkcode KNOT_LOCK_FILE}), which a create makes first, but
+ * no record (`knot.json`), which it writes last. A create killed in between
+ * leaves it so (its build directory and image perhaps made), and so does a
+ * clobber killed once it removed the record. A create of the knot again makes
+ * it anew in that folder; {@linkcode clobberUnfinishedDockerKnot} removes
+ * what it left. `running` when a process holds the knot's lock now (a create
+ * under way); `undefined` for a knot's folder, a folder of no docker knot, or
+ * one a process removing a gone knot's leftovers holds for that time.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const unfinished = await unfinishedDockerKnot("/home/me/.cloudknot/local/squares");
+ * if (unfinished?.running === false) console.log("a create of it was stopped");
+ * ```
+ *
+ * @param root The knot's folder.
+ * @returns What is there, or `undefined`.
+ */
+export async function unfinishedDockerKnot(
+  root: string,
+): Promise<UnfinishedDockerKnot | undefined> {
+  if (
+    await pathExists(join(root, "knot.json"), { followLinks: false }) ||
+    !await pathExists(join(root, KNOT_LOCK_FILE), { followLinks: false })
+  ) {
+    return undefined;
+  }
+  const held = await knotLockHeld(root);
+  if (held?.holder?.doing === REMOVING_LEFTOVERS) return undefined;
+  return { root, running: held !== undefined, ...(held?.holder ? { holder: held.holder } : {}) };
+}
+
+/**
+ * Removes what a docker knot that was never finished
+ * ({@linkcode unfinishedDockerKnot}) left, as its clobber removes a knot: its
+ * containers, its image (named after its folder) and its folder, holding the
+ * knot's lock (a create of it meanwhile finishes first).
+ *
+ * @example Usage
+ * ```ts ignore
+ * await clobberUnfinishedDockerKnot({ name: "squares", root }, new Docker(), console.warn);
+ * ```
+ *
+ * @param knot The knot's name and folder.
+ * @param docker The docker driver.
+ * @param warn Where the notice that it waits for another process goes.
+ */
+export async function clobberUnfinishedDockerKnot(
+  knot: { name: string; root: string },
+  docker: Docker,
+  warn: (message: string) => void,
+): Promise<void> {
+  const { DockerTarget } = await import("./docker_target.ts");
+  await new DockerTarget({
+    knot: knot.name,
+    root: knot.root,
+    image: `cloudknot/${await dockerImageName(knot.root)}:local`,
+    concurrency: 1,
+    attempts: 1,
+    docker,
+    warn,
+  }).clobber();
 }

@@ -34,7 +34,7 @@ import {
 import type { OpenedKnot } from "../target.ts";
 import type { LocalKnotSpec } from "../local/local_knot.ts";
 import { DockerTarget, type DockerTargetOptions } from "./docker_target.ts";
-import { CLOBBERING_FILE, type DockerKnotRecord } from "./catalog.ts";
+import { CLOBBERING_FILE, type DockerKnotRecord, unfinishedDockerKnot } from "./catalog.ts";
 import { pathExists } from "../../util/read_text.ts";
 import { holdingKnot, knotBusyNotice } from "../../store/knot_lock.ts";
 import { refuseMissingNetwork } from "./knot_options.ts";
@@ -179,9 +179,16 @@ async function savedRecord(
     );
   }
   if (!fresh && saved === undefined) {
+    // A create of it killed before it recorded the knot left its folder: said so.
+    const unfinished = await unfinishedDockerKnot(store.root);
     throw new CloudknotInputError(
-      `There is no docker knot named "${spec.name}" to adopt: pass func, or module and ` +
-        `exportName, to create it`,
+      unfinished === undefined
+        ? `There is no docker knot named "${spec.name}" to adopt: pass func, or module and ` +
+          `exportName, to create it`
+        : `Docker knot "${spec.name}" was never finished: a create of it ${
+          unfinished.running ? "runs in another process now" : "stopped (killed)"
+        } before it recorded the knot, in ${store.root}. Pass func, or module and exportName, ` +
+          `to create it there anew (then knot.clobber() removes it, if it is not wanted)`,
       { field: "func" },
     );
   }

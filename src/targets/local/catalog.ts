@@ -224,11 +224,14 @@ export async function recordedArtifact(root: string, fallback: string): Promise<
  *
  * @param options Where the knots live.
  * @param damaged Gets each knot whose record is damaged, by name, with the error that says so.
+ * @param unrecorded Gets the name of each folder without a record (a docker knot's create
+ *   stopped before it wrote it, say), which is not listed.
  * @returns Every knot with a record.
  */
 export async function listLocalKnots(
   options: LocalCatalogOptions = {},
   damaged?: Map<string, Error>,
+  unrecorded?: string[],
 ): Promise<LocalKnotInfo[]> {
   const dir = localKnotsDir(options);
   const names: string[] = [];
@@ -249,7 +252,10 @@ export async function listLocalKnots(
       damaged?.set(name, e);
       return undefined;
     });
-    if (record === undefined) continue;
+    if (record === undefined) {
+      if (!damaged?.has(name)) unrecorded?.push(name);
+      continue;
+    }
     knots.push({ record, root, runsRoot: await localRunsRoot(root, options) });
   }
   return knots;

@@ -7,8 +7,10 @@
 // one), and once the 3 slices it runs at once have one the client is killed,
 // leaving 3 created containers no one started and a fourth slice with none;
 // `wait`: killed at its first `docker wait`, once the first slice's container
-// started; or `rm`: killed at its first `docker rm`, once the first slice's
-// container ended and its records were written.
+// started; `rm`: killed at its first `docker rm`, once the first slice's
+// container ended and its records were written; or `build`: killed at the
+// knot's `docker build`, once its create wrote the knot's folder and build
+// directory but not its record.
 import { join } from "node:path";
 import { Docker } from "../../../src/docker/docker.ts";
 import { Knot } from "../../../mod.ts";
@@ -17,7 +19,7 @@ import { job } from "../../fixtures/docker_job.ts";
 const [dir, baseImage, when, items, network] = Deno.args as [
   string,
   string,
-  "create" | "wait" | "rm",
+  "create" | "wait" | "rm" | "build",
   string,
   string?,
 ];
