@@ -21,6 +21,7 @@ import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 import { readAllRecords } from "../../support/records.ts";
 import { CLI, denoChild } from "../../support/deno_child.ts";
+import { killedByDockerClient } from "./docker_runs.ts";
 
 const quiet = new Docker({ logger: () => {} });
 /** How long a taken-over run may take before the test calls it hung (it takes seconds). */
@@ -49,26 +50,7 @@ async function killedDriver(
   items?: unknown[],
   network?: string,
 ) {
-  const client = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--lock=tests/deno.lock",
-      new URL("./dying_client.ts", import.meta.url).href,
-      dir,
-      baseImage,
-      when,
-      JSON.stringify(items ?? squares.map((_, i) => i)),
-      ...(network !== undefined ? [network] : []),
-    ],
-    stdout: "inherit",
-    stderr: "inherit",
-  }).spawn();
-  const status = await unlessHung(client.status, "the driver to be killed").catch((e) => {
-    client.kill("SIGKILL");
-    throw e;
-  });
-  assert.equal(status.signal, "SIGKILL", "the driver was killed by its docker client");
+  await killedByDockerClient(dir, baseImage, when, items ?? squares.map((_, i) => i), network);
   const runs = await Array.fromAsync(Deno.readDir(join(dir, "dying", "runs")));
   assert.equal(runs.length, 1);
   return runs[0]!.name;

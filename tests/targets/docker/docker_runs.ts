@@ -10,6 +10,7 @@ import { LocalStore } from "../../../src/store/local.ts";
 import { CONTAINER_LABELS } from "../../../src/targets/docker/docker_target.ts";
 import { job, rejected } from "../../fixtures/docker_job.ts";
 import type { DockerKnots } from "../../support/docker_knots.ts";
+import { endsWithin } from "../../support/ends_within.ts";
 
 /** A docker driver that logs nothing. */
 export const quiet: Docker = new Docker({ logger: () => {} });
@@ -91,4 +92,37 @@ export async function untilRecorded(
 ): Promise<void> {
   const store = new LocalStore(join(dir, name, "runs", runId));
   while ((await recordedItems(store)) < count) await new Promise((r) => setTimeout(r, 100));
+}
+
+/**
+ * Runs `dying_client.ts` (see it) on knot `dying` in `dir` until its docker client kills it at
+ * `when`, mapping `items` (as JSON) on `network` when given; fails unless it was killed so.
+ */
+export async function killedByDockerClient(
+  dir: string,
+  baseImage: string,
+  when: "create" | "wait" | "rm" | "build",
+  items: unknown[],
+  network?: string,
+): Promise<void> {
+  const client = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--lock=tests/deno.lock",
+      new URL("./dying_client.ts", import.meta.url).href,
+      dir,
+      baseImage,
+      when,
+      JSON.stringify(items),
+      ...(network !== undefined ? [network] : []),
+    ],
+  }).spawn();
+  const status = await endsWithin(client.status, 180_000, "the client to be killed").catch((e) => {
+    client.kill("SIGKILL");
+    throw e;
+  });
+  if (status.signal !== "SIGKILL") {
+    throw new Error(`the client was not killed by its docker client: it ended with ${status.code}`);
+  }
 }

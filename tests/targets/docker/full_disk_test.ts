@@ -5,7 +5,7 @@
 // keeps it, and a success its container recorded before stands.
 // Needs Docker and a tmpfs mount (root); under CI=true it fails without them.
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { CloudknotError, type ItemError, Knot } from "../../../mod.ts";
 import { Docker } from "../../../src/docker/docker.ts";
 import { inCliWords } from "../../../src/cli/common/cli_words.ts";
@@ -162,6 +162,28 @@ const filling = async (x: number | { root: string; after?: boolean }) => {
   return "filled";
 };
 
+/**
+ * Creates the knot of {@linkcode filling} whose folder is `root`, with one attempt per slice,
+ * its function allowed to read and write its folder.
+ */
+async function fillingKnot(
+  root: string,
+  baseImage: string,
+  warn: (message: string) => void,
+): Promise<Knot<typeof filling>> {
+  return await Knot.create({
+    name: basename(root),
+    target: "docker",
+    func: filling,
+    dir: dirname(root),
+    baseImage,
+    docker: quiet,
+    retries: 1,
+    permissions: { read: [root], write: [root] },
+    warn,
+  });
+}
+
 /** Removes what {@linkcode filling} wrote in a run's folder. */
 async function unfill(runDir: string): Promise<void> {
   for await (const entry of Deno.readDir(runDir)) {
@@ -176,17 +198,7 @@ dockerTmpfsTest(
     await withTmpfs(4 * 1024 * 1024, async (dir) => {
       const root = join(dir, "kept");
       const warnings: string[] = [];
-      const knot = await Knot.create({
-        name: "kept",
-        target: "docker",
-        func: filling,
-        dir,
-        baseImage,
-        docker: quiet,
-        retries: 1,
-        permissions: { read: [root], write: [root] },
-        warn: (message) => warnings.push(message),
-      });
+      const knot = await fillingKnot(root, baseImage, (message) => warnings.push(message));
       try {
         const run = await knot.map([{ root }], { progress: false });
         const { runId } = run;
@@ -243,17 +255,7 @@ dockerTmpfsTest(
     const baseImage = await ensureBaseImage({ docker: quiet });
     await withTmpfs(4 * 1024 * 1024, async (dir) => {
       const root = join(dir, "stands");
-      const knot = await Knot.create({
-        name: "stands",
-        target: "docker",
-        func: filling,
-        dir,
-        baseImage,
-        docker: quiet,
-        retries: 1,
-        permissions: { read: [root], write: [root] },
-        warn: () => {},
-      });
+      const knot = await fillingKnot(root, baseImage, () => {});
       try {
         // One container runs both, one after the other: item 1 fills the disk once item 0's
         // record is written, and neither item 1's record nor the container's log can be kept.

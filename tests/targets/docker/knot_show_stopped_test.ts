@@ -8,29 +8,15 @@ import { Knot } from "../../../mod.ts";
 import { CONTAINER_LABELS } from "../../../src/targets/docker/docker_target.ts";
 import { withDockerKnots } from "../../support/docker_knots.ts";
 import { dockerTest } from "../../support/docker_available.ts";
-import { endsWithin } from "../../support/ends_within.ts";
 import { cliHere } from "../../cli/helpers.ts";
-import { quiet } from "./docker_runs.ts";
+import { killedByDockerClient, quiet } from "./docker_runs.ts";
 
 dockerTest(
   "knot show says that a docker run whose driver was killed is stopped while its containers still run, that results takes it over and that cancel or a clobber stops them",
   async () => {
     await withDockerKnots("cloudknot-docker-show-", async ({ dir, baseImage }) => {
       // Killed at its first `docker wait`: the container of its one item runs on for 2 minutes.
-      const client = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          "--lock=tests/deno.lock",
-          new URL("./dying_client.ts", import.meta.url).href,
-          dir,
-          baseImage,
-          "wait",
-          JSON.stringify(["sleep"]),
-        ],
-      }).spawn();
-      const status = await endsWithin(client.status, 180_000, "the driver to be killed");
-      assert.equal(status.signal, "SIGKILL", "the driver was killed by its docker client");
+      await killedByDockerClient(dir, baseImage, "wait", ["sleep"]);
       const [runId] = (await Array.fromAsync(Deno.readDir(join(dir, "dying", "runs"))))
         .map((e) => e.name);
       const labels = ["--filter", `label=${CONTAINER_LABELS.run}=${runId}`];
