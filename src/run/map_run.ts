@@ -797,16 +797,17 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     if (isFreshReading(this) && this.#cancelling === undefined) return this;
     signal?.throwIfAborted();
     const again = (await this.#reread(signal)) as MapRun<T>;
-    if (!again.finished) {
-      // Its jobs go on when the signal aborts: the reading only stops following them.
-      const aborted = Promise.withResolvers<never>();
-      const abort = () => aborted.reject(signal!.reason);
-      signal?.addEventListener("abort", abort, { once: true });
-      try {
-        await Promise.race([again.done, aborted.promise]);
-      } finally {
-        signal?.removeEventListener("abort", abort);
-      }
+    // Done, not only finished: a reading whose items have all settled may still be polling
+    // (a retry's reading follows the run it retries too), and the retry goes on (or fails)
+    // only once nothing of it is left running. Its jobs go on when the signal aborts: the
+    // reading only stops following them.
+    const aborted = Promise.withResolvers<never>();
+    const abort = () => aborted.reject(signal!.reason);
+    signal?.addEventListener("abort", abort, { once: true });
+    try {
+      await Promise.race([again.done, aborted.promise]);
+    } finally {
+      signal?.removeEventListener("abort", abort);
     }
     return again;
   }

@@ -9,7 +9,14 @@ import type { AwsTarget } from "../../../src/targets/aws/aws_target.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
 import { readAllRecords } from "../../support/records.ts";
 import { itemEnds } from "../../support/item_ends.ts";
-import { jobsNamed, releaseFile, slowToStop, startTestBed, waitsForFile } from "./helpers.ts";
+import {
+  inlineJobRunner,
+  jobsNamed,
+  releaseFile,
+  slowToStop,
+  startTestBed,
+  waitsForFile,
+} from "./helpers.ts";
 
 /**
  * Maps one item per job, each waiting for its file, and waits until two of
@@ -184,6 +191,52 @@ Deno.test("AWS target: retry({ permissions }) gives the retried items' jobs thos
     assert.equal(again.runId, granted.runId);
     assert.deepEqual(await again.results(), ["hidden"]);
     assert.equal(emu.count("batch", "SubmitJob"), submitted);
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("AWS target: retry() of a run retried already settles only once its reading of the runs has stopped polling, so no request or timer of it outlives the call", async () => {
+  // Item 0 fails until the second retry; item 1's first job exits without a record.
+  const failing = { on: true };
+  const fn = (x: number) => {
+    if (failing.on && x === 0) throw new Error("item 0 fails until the second retry");
+    return x;
+  };
+  const bed = await startTestBed((x: number) => x, {
+    emulator: { runner: inlineJobRunner(fn) },
+  });
+  const { emu } = bed;
+  try {
+    emu.batch.injectExit({ arrayIndex: 1, times: 1, exitCode: 1 });
+    // Each reading of a run ends with one round that leaves nothing unsettled.
+    const lastRounds = new Map<string, number>();
+    const target = bed.target({
+      onPoll: (runId, round) => {
+        if (round.unsettled === 0) lastRounds.set(runId, (lastRounds.get(runId) ?? 0) + 1);
+      },
+    });
+    const run = await target.map<number>({
+      items: encodeItems([0, 1]),
+      starmap: false,
+      env: {},
+      itemsPerJob: 1,
+    });
+    await run.done;
+    assert.equal(run.counts.failed, 2);
+    const first = await run.retry({ progress: false });
+    await first.done;
+    assert.equal(first.counts.failed, 1);
+    failing.on = false;
+    // Item 1's log is read (for why its job failed) only by a reading of the first run: slowed,
+    // that reading still polls once the first retry's, which holds every item, has ended.
+    emu.faults.add({ service: "logs", operation: "GetLogEvents", kind: "latency", delayMs: 1000 });
+    lastRounds.clear();
+    // Retried through its retry: that retry is read (with the first run), then read again (with
+    // the first run again) before its failed item is submitted.
+    const second = await run.retry({ progress: false });
+    assert.equal(lastRounds.get(run.runId), 2, "both readings of the first run ended");
+    assert.deepEqual(await second.results(), [0, 1]);
   } finally {
     await bed.close();
   }
