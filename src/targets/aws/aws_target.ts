@@ -927,7 +927,11 @@ export class AwsTarget implements Omit<Target, "clobber" | "summary"> {
           const k = position.get(index);
           return k === undefined ? before.jobOf(index) : retried.jobOf(k);
         },
-        nextLook: () => Promise.race([retried.nextLook(), before.nextLook()]),
+        // A round of each run's poll loop still going: the handle stands as its runs are now.
+        nextLook: () =>
+          Promise.all(
+            [retried, before].filter((part) => part.following()).map((part) => part.nextLook()),
+          ).then(() => {}),
         following: () => retried.following() || before.following(),
         stopped: Promise.all([retried.stopped, before.stopped]).then(() => {}),
       });
@@ -1798,7 +1802,10 @@ interface Discovered {
 interface ItemJobs {
   /** The id of the job (or array child) that runs an item, if one is known. */
   jobOf(index: number): string | undefined;
-  /** Resolves after the handle's next poll round (or once it stops polling). */
+  /**
+   * Resolves after the handle's next poll round (or once it stops polling); a retry's, after
+   * the next round of each of its runs' loops that still poll.
+   */
   nextLook(): Promise<void>;
   /** Whether the handle still polls, and so may still find a job. */
   following(): boolean;

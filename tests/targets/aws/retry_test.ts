@@ -15,6 +15,7 @@ import {
   releaseFile,
   slowToStop,
   startTestBed,
+  type TestBed,
   waitsForFile,
 } from "./helpers.ts";
 
@@ -196,8 +197,13 @@ Deno.test("AWS target: retry({ permissions }) gives the retried items' jobs thos
   }
 });
 
-Deno.test("AWS target: retry() of a run retried already settles only once its reading of the runs has stopped polling, so no request or timer of it outlives the call", async () => {
-  // Item 0 fails until the second retry; item 1's first job exits without a record.
+/**
+ * Runs `test` on a test bed whose jobs run in this process, where item 0 fails until
+ * `failing.on` is set to false and item 1 succeeds, and closes the bed.
+ */
+async function withItemZeroFailing(
+  test: (bed: TestBed, failing: { on: boolean }) => Promise<void>,
+): Promise<void> {
   const failing = { on: true };
   const fn = (x: number) => {
     if (failing.on && x === 0) throw new Error("item 0 fails until the second retry");
@@ -206,27 +212,39 @@ Deno.test("AWS target: retry() of a run retried already settles only once its re
   const bed = await startTestBed((x: number) => x, {
     emulator: { runner: inlineJobRunner(fn) },
   });
-  const { emu } = bed;
   try {
+    await test(bed, failing);
+  } finally {
+    await bed.close();
+  }
+}
+
+/** Maps items 0 and 1, a job each, and retries the run once, item 0 failing again. */
+async function mapRetriedOnce(target: AwsTarget): Promise<MapRun<number>> {
+  const run = await target.map<number>({
+    items: encodeItems([0, 1]),
+    starmap: false,
+    env: {},
+    itemsPerJob: 1,
+  });
+  await run.done;
+  const first = await run.retry({ progress: false });
+  await first.done;
+  assert.equal(first.counts.failed, 1);
+  return run;
+}
+
+Deno.test("AWS target: retry() of a run retried already settles only once its reading of the runs has stopped polling, so no request or timer of it outlives the call", async () => {
+  await withItemZeroFailing(async ({ emu, target: targetOf }, failing) => {
+    // Item 1's first job exits without a record.
     emu.batch.injectExit({ arrayIndex: 1, times: 1, exitCode: 1 });
     // Each reading of a run ends with one round that leaves nothing unsettled.
     const lastRounds = new Map<string, number>();
-    const target = bed.target({
+    const run = await mapRetriedOnce(targetOf({
       onPoll: (runId, round) => {
         if (round.unsettled === 0) lastRounds.set(runId, (lastRounds.get(runId) ?? 0) + 1);
       },
-    });
-    const run = await target.map<number>({
-      items: encodeItems([0, 1]),
-      starmap: false,
-      env: {},
-      itemsPerJob: 1,
-    });
-    await run.done;
-    assert.equal(run.counts.failed, 2);
-    const first = await run.retry({ progress: false });
-    await first.done;
-    assert.equal(first.counts.failed, 1);
+    }));
     failing.on = false;
     // Item 1's log is read (for why its job failed) only by a reading of the first run: slowed,
     // that reading still polls once the first retry's, which holds every item, has ended.
@@ -237,7 +255,20 @@ Deno.test("AWS target: retry() of a run retried already settles only once its re
     const second = await run.retry({ progress: false });
     assert.equal(lastRounds.get(run.runId), 2, "both readings of the first run ended");
     assert.deepEqual(await second.results(), [0, 1]);
-  } finally {
-    await bed.close();
-  }
+  });
+});
+
+Deno.test("AWS target: retry() of a run retried already says of no job that it still runs when each of its runs has ended, however slow the reading of the earlier one", async () => {
+  await withItemZeroFailing(async ({ emu, target: targetOf }, failing) => {
+    const warned: string[] = [];
+    const run = await mapRetriedOnce(targetOf({ warn: (message) => warned.push(message) }));
+    failing.on = false;
+    // The first run's jobs are an array with a failed child, which only a reading of that run
+    // lists (ListJobs; the retry's one item is a job of its own): slowed, that reading's first
+    // round ends after the retry's.
+    emu.faults.add({ service: "batch", operation: "ListJobs", kind: "latency", delayMs: 1000 });
+    const second = await run.retry({ progress: false });
+    assert.deepEqual(await second.results(), [0, 1]);
+    assert.deepEqual(warned, []);
+  });
 });
