@@ -503,6 +503,10 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
 
   /**
    * The output (stdout and stderr) of one attempt of one item, line by line.
+   * On AWS, the items a job ran share its log: an attempt that ended without
+   * the item's record (its job could not read the run or write the records,
+   * or crashed, was stopped or lost first) has the job's own lines too, where
+   * they came, each behind `[job] `: they say why.
    *
    * @param index The item's position in the inputs.
    * @param options `attempt` picks an attempt (default: the latest).

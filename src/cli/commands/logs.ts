@@ -21,7 +21,10 @@ export const logs = defineCommand({
     "it first waits for the item's job within the submission window, saying until when; " +
     "without --follow, an item whose job has not been submitted or found yet prints nothing " +
     "and says so. On AWS the items a job ran share its CloudWatch stream, read once for " +
-    'them when the job has ended. With --json, [{"index","attempt","lines":[...]}] ({"jobId",…} for a job).',
+    "them when the job has ended, each item's lines printed for it; an item whose attempt ended " +
+    "without its record (its job exited 3, could not read the run or write the records, or " +
+    'crashed first) also gets the job\'s own lines, which say why, each behind "[job] ". ' +
+    'With --json, [{"index","attempt","lines":[...]}] ({"jobId",…} for a job).',
   args: [
     { name: "knot", required: true, description: "The knot's name, or an AWS Batch job id" },
     {

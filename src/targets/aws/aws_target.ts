@@ -1430,7 +1430,9 @@ export class AwsTarget implements Omit<Target, "clobber" | "summary"> {
         }
         return this.#unconfirmed(info.runId, jobs, stopping, reason, (i) => control.isSettled(i));
       },
-      logs: (index, attempt) => this.#logs(jobs, itemLogs, index, attempt),
+      // An attempt that ended without the item's record has its job's own lines too: why.
+      logs: (index, attempt): AsyncGenerator<string> =>
+        this.#logs(jobs, itemLogs, index, attempt, poller.endedWithoutRecord(index) === attempt),
       usage: async () => {
         const read = () =>
           awsRunUsage({
@@ -1778,17 +1780,20 @@ export class AwsTarget implements Omit<Target, "clobber" | "summary"> {
    * The CloudWatch lines of one attempt of one item: of its child's log
    * stream, the lines tagged with the item (`job/item_log.ts`), read by the
    * handle's `ItemLogs`, which describes children a hundred at a time and
-   * reads an ended child's stream once for its items.
+   * reads an ended child's stream once for its items; with `jobLines` (the
+   * attempt ended without the item's record), the job's own lines too,
+   * marked as the job's.
    */
   async *#logs(
     jobs: RunJob[],
     logs: ItemLogs,
     index: number,
     attempt: number,
+    jobLines: boolean,
   ): AsyncGenerator<string> {
     const job = jobs.find((j) => index >= j.offset && index < j.offset + j.size);
     if (job === undefined) return;
-    yield* logs.read(job, index, attempt);
+    yield* logs.read(job, index, attempt, { jobLines });
   }
 }
 

@@ -23,6 +23,22 @@ import { childCount, childId, childOf, type SlicedJob } from "./slices.ts";
  */
 export const ITEM_LOGS_KEPT_CHARS = 4 * 1024 * 1024;
 
+/**
+ * What marks a job's own line among an item's lines: an untagged line of a
+ * stream the items of a slice share (the job runtime's own, such as why it
+ * could not read its run), which an item's lines hold when its job ended
+ * without the item's record (`ItemLogs.read`'s `jobLines`).
+ *
+ * @example Usage
+ * ```ts
+ * import { JOB_LINE_TAG } from "./item_logs.ts";
+ *
+ * const line = `${JOB_LINE_TAG}cloudknot job: cannot read the run at s3://…`;
+ * console.log(line.startsWith(JOB_LINE_TAG)); // true
+ * ```
+ */
+export const JOB_LINE_TAG = "[job] ";
+
 /** Options of {@linkcode ItemLogs}. */
 export interface ItemLogsOptions {
   /** The Batch client (DescribeJobs). */
@@ -53,6 +69,13 @@ interface KeptStream {
   below: number;
   /** The item whose lines were streamed as they were read; only later items were kept. */
   streamed: number;
+  /** The job's own lines (untagged), in order; `undefined` once past the budget (not kept). */
+  job: string[] | undefined;
+  /**
+   * For each kept line of an item, how many of the job's own lines came
+   * before it; an item without one had none before any of its lines.
+   */
+  jobBefore: Map<number, number[]>;
 }
 
 /**
@@ -101,15 +124,21 @@ export class ItemLogs {
    * @param job The job that ran the item (its child that ran it, for an array job).
    * @param index The item.
    * @param attempt The attempt, from 1.
+   * @param options `jobLines`: the attempt ended without the item's record,
+   *   so the lines of the job's own (untagged in a stream the items of a
+   *   slice share) are the item's too, where they came, each behind
+   *   {@linkcode JOB_LINE_TAG}: they may say why (`jobLines` @default {false}).
    * @returns The item's lines, without their tag.
    */
   async *read(
     job: SlicedJob & { jobId: string },
     index: number,
     attempt: number,
+    options: { jobLines?: boolean } = {},
   ): AsyncGenerator<string> {
     // The lines of a child that ran several items are tagged with their item.
     const shared = job.size > 1 && (job.slice ?? 1) > 1;
+    const jobLines = shared && options.jobLines === true;
     const detail = await this.#describe(job, index);
     if (detail === undefined) return;
     const stream = detail.attempts?.[attempt - 1]?.container?.logStreamName ??
@@ -119,9 +148,10 @@ export class ItemLogs {
     if (stream === undefined) return;
     const kept = this.#kept;
     if (
-      kept !== undefined && kept.name === stream && index > kept.streamed && index < kept.below
+      kept !== undefined && kept.name === stream && index > kept.streamed &&
+      index < kept.below && (!jobLines || kept.job !== undefined)
     ) {
-      yield* kept.lines.get(index) ?? [];
+      yield* keptLines(kept, index, jobLines);
       return;
     }
     const lines = readLogStream(this.#o.logs, stream, {
@@ -134,26 +164,48 @@ export class ItemLogs {
       for await (const line of lines) {
         const own = itemLine(line, index, shared);
         if (own !== undefined) yield own;
+        else if (jobLines && taggedLine(line) === undefined) yield JOB_LINE_TAG + line;
       }
       return;
     }
     // An ended stream: the lines of the items after this one are kept, for the items read next.
-    const next: KeptStream = { name: stream, lines: new Map(), below: Infinity, streamed: index };
+    const next: KeptStream = {
+      name: stream,
+      lines: new Map(),
+      below: Infinity,
+      streamed: index,
+      job: [],
+      jobBefore: new Map(),
+    };
     const budget = this.#o.keptChars ?? ITEM_LOGS_KEPT_CHARS;
     let chars = 0;
+    let jobChars = 0;
     let top = -1;
     for await (const line of lines) {
       const tagged = taggedLine(line);
-      if (tagged === undefined) continue;
+      if (tagged === undefined) {
+        if (jobLines) yield JOB_LINE_TAG + line;
+        // The job's own lines, on a budget of their own: past it, none is kept, and an item
+        // asked for with them reads the stream again.
+        jobChars += line.length;
+        if (jobChars > budget) next.job = undefined;
+        else next.job?.push(line);
+        continue;
+      }
       const { index: item, text: own } = tagged;
       if (item === index) {
         yield own;
         continue;
       }
       if (item < index || item >= next.below) continue;
-      const held = next.lines.get(item);
-      if (held === undefined) next.lines.set(item, [own]);
-      else held.push(own);
+      let held = next.lines.get(item);
+      if (held === undefined) next.lines.set(item, held = []);
+      if (next.job !== undefined && next.job.length > 0) {
+        let before = next.jobBefore.get(item);
+        if (before === undefined) next.jobBefore.set(item, before = held.map(() => 0));
+        before.push(next.job.length);
+      }
+      held.push(own);
       chars += own.length;
       top = Math.max(top, item);
       // Past the budget: the highest items kept are let go of, and read again when asked for.
@@ -162,6 +214,7 @@ export class ItemLogs {
         if (dropped === undefined) continue;
         for (const l of dropped) chars -= l.length;
         next.lines.delete(k);
+        next.jobBefore.delete(k);
         next.below = k;
       }
     }
@@ -192,4 +245,22 @@ export class ItemLogs {
     }
     return found.get(id);
   }
+}
+
+/**
+ * A kept item's lines; with `jobLines`, the job's own lines too, each behind
+ * {@linkcode JOB_LINE_TAG}, where they came among the item's.
+ */
+function* keptLines(kept: KeptStream, index: number, jobLines: boolean): Generator<string> {
+  const own = kept.lines.get(index) ?? [];
+  const job = jobLines ? kept.job ?? [] : [];
+  const before = kept.jobBefore.get(index);
+  let j = 0;
+  for (let i = 0; i < own.length; i++) {
+    for (const upTo = Math.min(before?.[i] ?? 0, job.length); j < upTo; j++) {
+      yield JOB_LINE_TAG + job[j];
+    }
+    yield own[i]!;
+  }
+  for (; j < job.length; j++) yield JOB_LINE_TAG + job[j];
 }

@@ -285,6 +285,8 @@ export class RunPoller {
   #submissionOver = false;
   /** In {@linkcode RunPoller.last}: no job is looked for, no log read again later. */
   #last = false;
+  /** The attempt each item ended without a record of its own, by item (as the control counts). */
+  #noRecord = new Map<number, number>();
 
   /**
    * Makes a poller; nothing is sent until {@linkcode RunPoller.run}.
@@ -442,6 +444,32 @@ export class RunPoller {
 
   #settle(record: JobRecord): void {
     this.#o.control.settle({ ...record, index: record.index - this.#base });
+  }
+
+  /** Settles an item with the error this poller made for an attempt that left no record. */
+  #settleWithoutRecord(record: ErrorRecord): void {
+    if (this.#settled(record.index)) return;
+    this.#noRecord.set(record.index - this.#base, record.attempt);
+    this.#settle(record);
+  }
+
+  /**
+   * The attempt of an item that this poller ended without a record of the
+   * item's own (its job, or array child, failed, stopped or was lost before
+   * it wrote one), if it did: what the job printed of its own, untagged, may
+   * say why (see `ItemLogs.read`'s `jobLines`).
+   *
+   * @example Usage
+   * ```ts ignore
+   * const attempt = poller.endedWithoutRecord(3);
+   * const lines = itemLogs.read(job, 3, 1, { jobLines: attempt === 1 });
+   * ```
+   *
+   * @param index The item, as the control counts them.
+   * @returns The attempt, or `undefined` when the item has not ended so.
+   */
+  endedWithoutRecord(index: number): number | undefined {
+    return this.#noRecord.get(index);
   }
 
   #started(index: number, attempt: number, jobId: string): void {
@@ -813,13 +841,13 @@ export class RunPoller {
         this.#lateItems.add(index);
         void later.then((last) => {
           if (this.#settled(index) || this.#stopLate.signal.aborted) return;
-          this.#settle(withLogOutOfMemory(made, detail, last));
+          this.#settleWithoutRecord(withLogOutOfMemory(made, detail, last));
           this.#wake?.();
         });
         return;
       }
     }
-    if (!this.#settled(index)) this.#settle(withLogOutOfMemory(made, detail, tail));
+    this.#settleWithoutRecord(withLogOutOfMemory(made, detail, tail));
   }
 
   /**
@@ -860,9 +888,12 @@ export class RunPoller {
       for (const index of left) {
         if (this.#settled(index)) continue;
         const record = this.#latest.get(index);
-        this.#settle(
-          record ?? this.#lost(index, w.job, `AWS Batch no longer knows job ${w.job.jobId}`),
-        );
+        if (record !== undefined) this.#settle(record);
+        else {
+          this.#settleWithoutRecord(
+            this.#lost(index, w.job, `AWS Batch no longer knows job ${w.job.jobId}`),
+          );
+        }
       }
       return;
     }
@@ -875,7 +906,7 @@ export class RunPoller {
         const record = this.#latest.get(index);
         if (d.status === "FAILED") await this.#settleFailure(index, d, signal);
         else if (record !== undefined) this.#settle(record);
-        else this.#settle(this.#lost(index, w.job, noRecord(d)));
+        else this.#settleWithoutRecord(this.#lost(index, w.job, noRecord(d)));
       }
       return;
     }
@@ -893,7 +924,7 @@ export class RunPoller {
       const record = this.#latest.get(index);
       if (child?.status === "FAILED") await this.#settleFailure(index, child, signal);
       else if (record !== undefined) this.#settle(record);
-      else this.#settle(this.#lost(index, w.job, noRecord(child ?? d)));
+      else this.#settleWithoutRecord(this.#lost(index, w.job, noRecord(child ?? d)));
     }
   }
 
