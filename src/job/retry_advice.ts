@@ -49,3 +49,20 @@ export function retryAdvice(knot: string, runId: string, options = ""): string {
  * ```
  */
 export const CLOBBERED_WHILE_RUNNING = "was clobbered while it ran, so nothing of it is kept";
+
+/**
+ * What every error of an item whose inputs were never stored in its run says
+ * (the disk filled as they were written): the run has nothing of the item to
+ * run, so its inputs must be mapped again. Looked for by `run.retry()`, which
+ * leaves such items out (their error stays), and by the command line's
+ * summary of failed items, which then suggests no retry for them.
+ *
+ * @example Usage
+ * ```ts
+ * import { INPUTS_NOT_STORED } from "./retry_advice.ts";
+ *
+ * console.log(`map these inputs again: ${INPUTS_NOT_STORED}`);
+ * ```
+ */
+export const INPUTS_NOT_STORED =
+  "they were never stored in the run, so neither a retry of it nor collecting it runs their items";

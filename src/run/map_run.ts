@@ -18,7 +18,8 @@ import { renderRunHtml, renderRunText } from "./run_view.ts";
 import type { RunUsage } from "../cost/usage.ts";
 import { type CostReport, costReport, type CostReportOptions } from "../cost/report.ts";
 import { CloudknotInputError } from "../util/errors.ts";
-import { CLOBBERED_WHILE_RUNNING } from "../job/retry_advice.ts";
+import { CLOBBERED_WHILE_RUNNING, INPUTS_NOT_STORED } from "../job/retry_advice.ts";
+import { itemsInWords } from "../util/item_words.ts";
 import { type InspectPlace, nestedText } from "../util/summary.ts";
 import { renderReportPage, type ReportFailure } from "./report_page.ts";
 import { showProgress } from "./progress.ts";
@@ -710,10 +711,16 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
    * run it. `memory`, `vcpus` and `timeout` change the retried items'
    * resources; `memory: "double"` doubles the memory of the items that ran
    * out of it; `permissions` replaces the run's (for items refused one).
+   * An item whose inputs the run never stored (a local run whose disk filled
+   * as they were written) is not run again: nothing of it is there to run, so
+   * it keeps its error on the merged handle, which says to map its inputs
+   * again with `knot.map()`.
    *
    * @param options New resources, cancellation and progress.
    * @returns The merged handle (this run itself when nothing failed; the run as read again
    *   when what failed here has since ended otherwise).
+   * @throws {CloudknotInputError} When every item that failed is one whose inputs were never
+   *   stored: naming them, and saying to map their inputs again.
    */
   async retry(options: RetryOptions = {}): Promise<MapRun<T>> {
     const permissions = validateRetryOptions(options, this.target);
@@ -750,9 +757,17 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     const run = await this.#readAgain(options.signal);
     const resubmit = run.#resubmit!;
     const failed: { index: number; reason: ItemError }[] = [];
-    for (const [index, reason] of run.#errors) failed.push({ index, reason });
+    const unstored: number[] = [];
+    for (const [index, reason] of run.#errors) {
+      // Inputs the run never stored (a local run's disk filled as they were written) leave a
+      // retry nothing to read: such an item keeps its error, which says to map it again.
+      if (reason.kind === "infrastructure" && reason.message.includes(INPUTS_NOT_STORED)) {
+        unstored.push(index);
+      } else failed.push({ index, reason });
+    }
     failed.sort((a, b) => a.index - b.index);
-    if (failed.length === 0) return run;
+    if (failed.length === 0 && unstored.length === 0) return run;
+    if (failed.length === 0) throw nothingStored(run, unstored.sort((a, b) => a - b));
     const memory = new Map<number, number>();
     if (options.memory === "double") {
       for (const a of (await run.usage()).attempts) {
@@ -1069,4 +1084,20 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     for (const listener of this.#listeners) listener();
     if (index !== undefined) { for (const listener of this.#itemListeners) listener(index); }
   }
+}
+
+/**
+ * The error of a retry of a run whose only failed items are items whose
+ * inputs it never stored: it names them, and says to map those inputs again.
+ */
+function nothingStored(run: MapRun<unknown>, items: readonly number[]): CloudknotInputError {
+  const one = items.length === 1;
+  return new CloudknotInputError(
+    `Run ${run.runId} of knot ${run.knot} has nothing a retry can run: ${
+      itemsInWords(items).replace(/^I/, "i")
+    } failed because ${one ? "its inputs were" : "their inputs were"} never stored in the run ` +
+      `(writing them failed, on a full disk for example), and no retry runs ${
+        one ? "it" : "them"
+      }: map ${one ? "that input" : "those inputs"} again with knot.map()`,
+  );
 }

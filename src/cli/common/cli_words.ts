@@ -133,6 +133,8 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     /read a child's, such as BatchJob\.fromId\("([^"]*)"\)/g,
     (id) => `read a child's, such as cloudknot logs ${id}`,
   ],
+  // A retry with nothing to run but items whose inputs were never stored (run/map_run.ts).
+  [/ again with knot\.map\(\)/g, () => " again with cloudknot map"],
   // `--memory double` of an item whose memory is unknown (run/retry.ts).
   [/retry with memory set to a number of MiB/g, () => "retry with --memory MiB"],
   // A dry run's note (targets/aws/aws_plan.ts).

@@ -28,14 +28,13 @@ import { unshippedFile } from "../../job/permissions.ts";
 import { failsEveryAttempt } from "../../job/record.ts";
 import { failureDetails } from "../../job/record.ts";
 import type { ItemSettled, MapRun } from "../../run/map_run.ts";
-import { INPUTS_NOT_STORED } from "../../targets/local/errors.ts";
 import { ChunkedOutput, jsonUpToList } from "./chunked_output.ts";
 import { inCliWords } from "./cli_words.ts";
 import type { CliOutput } from "./io.ts";
 import { defined } from "../../util/defined.ts";
 import { WORKER_START_ERROR } from "../../job/pool.ts";
 import { ABORTED, untilAborted } from "../../util/sleep.ts";
-import { CLOBBERED_WHILE_RUNNING } from "../../job/retry_advice.ts";
+import { CLOBBERED_WHILE_RUNNING, INPUTS_NOT_STORED } from "../../job/retry_advice.ts";
 
 /**
  * A value in the job codec's JSON form.

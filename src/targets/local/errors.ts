@@ -6,6 +6,7 @@
  */
 import { CloudknotError } from "../../util/errors.ts";
 import { thenSentence } from "../../util/sentence.ts";
+import { INPUTS_NOT_STORED } from "../../job/retry_advice.ts";
 
 /**
  * A run's data is gone: its directory was deleted, or was on a filesystem
@@ -88,22 +89,6 @@ export class RunStoreError extends CloudknotError {
     this.what = what;
   }
 }
-
-/**
- * What every error of an item whose inputs were never stored in its run says
- * (the disk filled as they were written): the run has nothing of the item to
- * run, so its inputs must be mapped again. Looked for by the command line's
- * summary of failed items, which then suggests no retry for them.
- *
- * @example Usage
- * ```ts
- * import { INPUTS_NOT_STORED } from "./errors.ts";
- *
- * console.log(`map these inputs again: ${INPUTS_NOT_STORED}`);
- * ```
- */
-export const INPUTS_NOT_STORED =
-  "they were never stored in the run, so neither a retry of it nor collecting it runs their items";
 
 /**
  * The error of items whose inputs were never stored in their run: it names

@@ -1,8 +1,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type ItemError, Knot, RunStoreError } from "../../../mod.ts";
+import {
+  CloudknotInputError,
+  type ItemError,
+  Knot,
+  type MapRun,
+  RunStoreError,
+} from "../../../mod.ts";
+import { cliHere, withHome } from "../../cli/helpers.ts";
 import { failureSummary } from "../../../src/cli/common/item_output.ts";
-import { INPUTS_NOT_STORED } from "../../../src/targets/local/errors.ts";
+import { INPUTS_NOT_STORED } from "../../../src/job/retry_advice.ts";
 import { growTmpfs, remountTmpfs, tmpfsTest, withTmpfs } from "../../support/tmpfs.ts";
 import { killedResumable, lines } from "./helpers.ts";
 
@@ -139,19 +146,120 @@ tmpfsTest(
         );
         assert.ok(reason.message.includes(INPUTS_NOT_STORED), reason.message);
       }
+      // A retry has nothing it can run, and says which items and what to do instead.
       const e = await run.retry({ progress: false }).then(
         () => assert.fail("the retry ran"),
         (e: Error) => e,
       );
+      assert.ok(e instanceof CloudknotInputError, String(e));
       assert.match(
         e.message,
         new RegExp(
-          `^The inputs of items ${
-            failed[0]
-          } to 399 are not in the run at .*: map these inputs again$`,
+          `^Run ${run.runId} of knot full-inputs has nothing a retry can run: items ${failed[0]}, ${
+            failed[1]
+          }, ${failed[2]}, … \\(${failed.length} in all\\) failed because their ` +
+            "inputs were never stored in the run \\(writing them failed, on a full disk for " +
+            "example\\), and no retry runs them: map those inputs again with knot\\.map\\(\\)$",
         ),
       );
       await knot.clobber();
+    });
+  },
+);
+
+/**
+ * A run on a full disk whose failed items mix stored inputs and never-stored ones: item 0's
+ * input is the path of a file the function reads, which the run's permissions refuse; the
+ * inputs after the first chunk found no room. The disk has room again when `body` runs.
+ */
+async function mixedRun(
+  name: string,
+  body: (dir: string, run: MapRun<number>, unstored: number[]) => Promise<void>,
+): Promise<void> {
+  await withTmpfs(1500 * 1024, async (dir) => {
+    const note = join(dir, "note");
+    await Deno.writeTextFile(note, "hello");
+    const knot = await Knot.create({
+      name,
+      dir,
+      func: (s: string) => s.startsWith("/") ? Deno.readTextFileSync(s.trim()).length : s.length,
+    });
+    // About 1 MiB of inputs is written at once: the first chunk fits, the next ones do not.
+    const inputs = Array.from({ length: 400 }, (_, i) => (i === 0 ? note : `${i}:`).padEnd(10_000));
+    const run = await knot.map(inputs, { progress: false });
+    const settled = await run.settled();
+    const reasons = settled.flatMap((s) => s.status === "rejected" ? [s.reason] : []);
+    assert.equal(reasons[0]?.index, 0);
+    assert.equal(reasons[0]?.kind, "refused");
+    const unstored = reasons.slice(1).map((r) => r.index);
+    assert.ok(unstored.length > 0 && unstored[0]! > 1, `${unstored.length} were not stored`);
+    for (const reason of reasons.slice(1)) {
+      assert.ok(reason.message.includes(INPUTS_NOT_STORED), reason.message);
+    }
+    await growTmpfs(dir, 64 * 1024 * 1024);
+    await body(dir, run, unstored);
+    await knot.clobber();
+  });
+}
+
+tmpfsTest(
+  "a retry of items some of whose inputs were never stored runs the stored ones, and the others keep their error saying to map them again",
+  async () => {
+    await mixedRun("mixed-inputs", async (dir, run, unstored) => {
+      const merged = await run.retry({ progress: false, permissions: { read: [dir] } });
+      assert.deepEqual(merged.retryOf?.items, [0]);
+      const settled = await merged.settled();
+      assert.deepEqual(settled[0], { status: "fulfilled", index: 0, value: 5 });
+      assert.equal(settled[1]?.status, "fulfilled");
+      for (const index of unstored) {
+        const s = settled[index]!;
+        assert.equal(s.status, "rejected");
+        const { message } = (s as { reason: ItemError }).reason;
+        assert.ok(message.includes(`map these inputs again: ${INPUTS_NOT_STORED}`), message);
+      }
+      // Retrying the retry finds nothing else to run, and says so.
+      await assert.rejects(
+        () => merged.retry({ progress: false }),
+        (e: Error) =>
+          e instanceof CloudknotInputError &&
+          e.message.includes(`has nothing a retry can run: items ${unstored[0]}, `),
+      );
+    });
+  },
+);
+
+tmpfsTest(
+  "cloudknot retry of items some of whose inputs were never stored runs the stored ones, and names the others with cloudknot map",
+  async () => {
+    await withHome(async (home) => {
+      await mixedRun("mixed-cli", async (dir, run, unstored) => {
+        const env = { env: { CLOUDKNOT_LOCAL_DIR: dir, CLOUDKNOT_LOCAL_RUNS: undefined } };
+        const r = await cliHere(
+          home,
+          ["retry", "mixed-cli", run.runId, "--allow", `read=${dir}`, "-q"],
+          env,
+        );
+        assert.equal(r.code, 1, r.stderr);
+        const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+        assert.deepEqual(lines[0], { index: 0, value: 5 });
+        assert.equal(lines.filter((l) => "error" in l).length, unstored.length);
+        assert.match(
+          r.stderr,
+          new RegExp(
+            `^${unstored.length} of 400 items' inputs were never stored in the run .*: ` +
+              `${unstored[0]}, .*then map those inputs again with cloudknot map ` +
+              "\\(no retry runs them\\)$",
+            "m",
+          ),
+        );
+        // Again: only those are left, which no retry runs, said in the command line's words.
+        const again = await cliHere(home, ["retry", "mixed-cli", "-q"], env);
+        assert.equal(again.code, 1, again.stderr);
+        assert.match(
+          again.stderr,
+          /has nothing a retry can run: .*: map those inputs again with cloudknot map$/m,
+        );
+      });
     });
   },
 );
