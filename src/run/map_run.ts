@@ -40,8 +40,13 @@ import { Timeline, type TimelineOptions } from "./timeline.ts";
 import { defined } from "../util/defined.ts";
 import { validateOptionKeys } from "../util/validate.ts";
 
-/** Where an item is. */
-export type ItemStatus = "pending" | "running" | "succeeded" | "failed";
+/**
+ * Where an item is: `cancelled` is an item that failed because it was
+ * cancelled (`cancel()`, a `signal`, Ctrl-C, a clobber, a job stuck in
+ * RUNNABLE too long), which {@linkcode RunCounts} counts among the failed
+ * ones and apart, as `cancelled`.
+ */
+export type ItemStatus = "pending" | "running" | "succeeded" | "failed" | "cancelled";
 
 /** How one item ended, like one entry of `Promise.allSettled`. */
 export type ItemSettled<T> =
@@ -75,7 +80,7 @@ export interface ItemView {
   index: number;
   /** Where the item is. */
   status: ItemStatus;
-  /** Attempts started so far. */
+  /** Attempts started so far: none for an item cancelled before it started. */
   attempts: number;
   /** The job (or array child) of the latest attempt. */
   jobId?: string;
@@ -537,7 +542,9 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
         ? this.retryOf.runId
         : undefined;
       throw new RangeError(
-        ended
+        ended && ran === 0
+          ? `Item ${index} was cancelled before it started: it ran no attempt, so it has no output`
+          : ended
           ? `Item ${index} ran ${ran} attempt${ran === 1 ? "" : "s"}` +
             (earlier !== undefined ? ` in run ${this.runId}` : "") +
             `: attempt takes 1${ran === 1 ? "" : ` to ${ran}`}` +
@@ -584,6 +591,8 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
             attempt: Math.max(1, this.#attempts[index]!),
             jobId: this.#jobIdOf(index) ?? "",
             kind: "cancelled",
+            // The attempt the cancel stopped ran from then: a reader of the record counts it.
+            ...(this.#status[index] === RUNNING ? { startedAt: this.#started[index]! } : {}),
           }, { name: "CancelledError", message: unconfirmed?.(index) ?? reason });
           cancelled.push(record);
           return record;
@@ -1013,9 +1022,10 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   }
 
   #view(index: number): ItemView {
+    const error = this.#errors.get(index);
     const view: ItemView = {
       index,
-      status: STATUS[this.#status[index]!]!,
+      status: error?.kind === "cancelled" ? "cancelled" : STATUS[this.#status[index]!]!,
       attempts: this.#attempts[index]!,
     };
     const jobId = this.#status[index] === PENDING && this.#attempts[index] === 0
@@ -1024,7 +1034,6 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     if (jobId !== undefined) view.jobId = jobId;
     if (this.#started[index]! > 0) view.startedAt = this.#started[index]!;
     if (this.#ended[index]! > 0) view.endedAt = this.#ended[index]!;
-    const error = this.#errors.get(index);
     if (error !== undefined) view.error = error.message;
     return view;
   }
@@ -1043,7 +1052,13 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     if (status >= SUCCEEDED) return;
     if (status === RUNNING) this.#counts.running--;
     else this.#counts.pending--;
-    if (record.attempt > this.#attempts[index]!) this.#attempts[index] = record.attempt;
+    // A cancellation names an attempt (a record needs one) also for an item that never
+    // started: only one that says when it started, or one seen start here, counts it.
+    const unstarted = record.status === "error" && record.kind === "cancelled" &&
+      record.startedAt === undefined;
+    if (!unstarted && record.attempt > this.#attempts[index]!) {
+      this.#attempts[index] = record.attempt;
+    }
     if (record.startedAt !== undefined) this.#started[index] = record.startedAt;
     this.#ended[index] = record.endedAt;
     if (record.jobId) this.#setJobId(index, record.jobId);

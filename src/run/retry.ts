@@ -298,7 +298,7 @@ export function feedMerged(
   const mark = (k: number) => {
     const view = retried.itemView(k);
     if (view === undefined || items[k] === undefined) return;
-    if (view.status === "succeeded" || view.status === "failed") {
+    if (view.status === "succeeded" || view.status === "failed" || view.status === "cancelled") {
       // Ended: the loop below settles it.
       marked.delete(k);
       return;

@@ -12,9 +12,10 @@ const MAX_ROWS = 20;
 
 const ORDER: Record<ItemView["status"], number> = {
   failed: 0,
-  running: 1,
-  pending: 2,
-  succeeded: 3,
+  cancelled: 1,
+  running: 2,
+  pending: 3,
+  succeeded: 4,
 };
 
 /**
@@ -107,6 +108,7 @@ export function renderRunText(
 
 const COLORS: Record<ItemView["status"], string> = {
   failed: "#c62828",
+  cancelled: "#757575",
   running: "#1565c0",
   pending: "#757575",
   succeeded: "#2e7d32",

@@ -55,3 +55,46 @@ Deno.test("jobs --json writes the document one JSON.stringify made, in writes of
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("jobs shows items cancelled before they started as cancelled with no attempt, and logs --attempt 1 of one says it ended before it started", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-jobs-cancelled-" });
+  try {
+    const env = { CLOUDKNOT_LOCAL_DIR: join(dir, "knots") };
+    const knot = await Knot.create({
+      name: "cancelled-view",
+      concurrency: 1,
+      // Runs until it is cancelled.
+      func: () => new Promise<number>(() => setInterval(() => {}, 1000)),
+      dir: env.CLOUDKNOT_LOCAL_DIR,
+    });
+    const run = await knot.map([0, 1], { progress: false });
+    await new Promise<void>((resolve) => {
+      const off = run.onUpdate(() => run.counts.running === 1 && (off(), resolve()));
+    });
+    await run.cancel("stopped by the test");
+    const jobs = recordingIo(env);
+    assert.equal(await main(["jobs", "cancelled-view", run.runId, "--json"], jobs.io), 0);
+    const items = JSON.parse(jobs.out.stdout).items;
+    assert.deepEqual(
+      items.map(({ index, status, attempts }: typeof items[0]) => ({ index, status, attempts })),
+      [{ index: 0, status: "cancelled", attempts: 1 }, {
+        index: 1,
+        status: "cancelled",
+        attempts: 0,
+      }],
+    );
+    const logs = recordingIo(env);
+    const code = await main(
+      ["logs", "cancelled-view", run.runId, "--item", "1", "--attempt", "1"],
+      logs.io,
+    );
+    assert.equal(code, 1);
+    assert.equal(
+      logs.out.stderr.trim(),
+      `error: Item 1 of run ${run.runId} ended before it started (cancelled), so it has no output`,
+    );
+    await knot.clobber();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

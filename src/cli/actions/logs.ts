@@ -60,6 +60,10 @@ async function printLogs(
     const ran = item !== undefined && run.settledItem(item) !== undefined
       ? run.itemView(item)!.attempts
       : undefined;
+    if (attempt !== undefined && ran === 0) {
+      // Cancelled before it started: no attempt printed anything.
+      throw new CloudknotInputError(notStarted(run, item!, aws !== undefined));
+    }
     if (attempt !== undefined && ran !== undefined && attempt > ran) {
       // An item that has ended ran all its attempts: a later one never printed anything.
       const earlier = run.retryOf?.items.includes(item!) ? run.retryOf.runId : undefined;

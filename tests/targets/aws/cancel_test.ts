@@ -116,6 +116,40 @@ Deno.test("AWS target: aborting the signal cancels waiting jobs and terminates r
   }
 });
 
+Deno.test("AWS target: the job view shows jobs cancelled before they started as cancelled with no attempt, and the one cancelled as it ran with its attempt, on the handle and on a later collect()", async () => {
+  const bed = await startTestBed(job, { emulator: { concurrency: 1 } });
+  const { emu } = bed;
+  try {
+    const run = await bed.target().map<string>({
+      items: encodeItems([{ sleep: 60_000 }, { sleep: 60_000 }, { sleep: 60_000 }]),
+      starmap: false,
+      env: {},
+      jobType: "independent",
+    });
+    await untilRunning(emu);
+    while (run.counts.running === 0) await new Promise((r) => setTimeout(r, 20));
+    const ran = run.items.find((i) => i.status === "running")!.index;
+    await run.cancel("No longer needed");
+    await emu.waitForJobs(30_000);
+    const later = await bed.target().collect<string>(run.runId);
+    await later.done;
+    for (const handle of [run, later]) {
+      assert.deepEqual(
+        handle.items.map(({ index, status, attempts }) => ({ index, status, attempts })),
+        [0, 1, 2].map((index) => ({
+          index,
+          status: "cancelled",
+          attempts: index === ran ? 1 : 0,
+        })),
+      );
+      assert.match(String(handle), /: 3\/3 done, 3 cancelled · /);
+      assert.doesNotMatch(String(handle), /failed/);
+    }
+  } finally {
+    await bed.close();
+  }
+});
+
 /** A test bed that runs one job at a time, each only once `start` has resolved. */
 function oneJobAt(start: Promise<void>): Promise<TestBed> {
   return startTestBed(job, {

@@ -167,3 +167,30 @@ dockerTest(
     });
   },
 );
+
+dockerTest(
+  "the job view shows items cancelled before their container started as cancelled with no attempt, and the one cancelled as it ran with its attempt, on the handle and on a later collect()",
+  async () => {
+    await withDockerKnots("cloudknot-docker-", async (knots) => {
+      const { knot, run } = await sleepingRun(knots, "cancel-view", ["sleep", "sleep", "sleep"]);
+      let ran: number | undefined;
+      await runUntil(run, () => (ran = run.items.find((i) => i.status === "running")?.index) === 0);
+      await run.cancel("enough");
+      const later = await knot.collect(run.runId, { progress: false });
+      await later.done;
+      for (const handle of [run, later]) {
+        assert.deepEqual(
+          handle.items.map(({ index, status, attempts }) => ({ index, status, attempts })),
+          [0, 1, 2].map((index) => ({
+            index,
+            status: "cancelled",
+            attempts: index === ran ? 1 : 0,
+          })),
+        );
+        assert.match(String(handle), /: 3\/3 done, 3 cancelled · /);
+        assert.doesNotMatch(String(handle), /failed/);
+      }
+      await knot.clobber();
+    });
+  },
+);

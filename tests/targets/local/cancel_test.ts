@@ -81,3 +81,40 @@ Deno.test("a run cancelled mid-flight says what its log says: an item whose succ
     assert.equal(ours.message.split("\n")[0], theirs.message.split("\n")[0]);
   });
 });
+
+Deno.test("the job view shows items cancelled before they started as cancelled with no attempt, and the one cancelled as it ran with its attempt, on the handle and on a later collect()", async () => {
+  await withKnot({
+    name: "cancel-view",
+    concurrency: 1,
+    // Runs until it is cancelled.
+    func: () => new Promise<number>(() => setInterval(() => {}, 1000)),
+  }, async (knot) => {
+    const run = await knot.map([0, 1, 2], { progress: false });
+    await runUntil(run, () => run.counts.running === 1);
+    await run.cancel("stopped by the test");
+    const later = await knot.collect(run.runId, { progress: false });
+    await later.done;
+    for (const handle of [run, later]) {
+      assert.deepEqual(
+        handle.items.map(({ index, status, attempts }) => ({ index, status, attempts })),
+        [
+          { index: 0, status: "cancelled", attempts: 1 },
+          { index: 1, status: "cancelled", attempts: 0 },
+          { index: 2, status: "cancelled", attempts: 0 },
+        ],
+      );
+      const view = String(handle);
+      assert.match(view, /: 3\/3 done, 3 cancelled · /);
+      assert.match(view, /^1 +cancelled +0 +Item 1 was cancelled: stopped by the test$/m);
+      assert.match(view, /^0 +cancelled +1 +\d+\.\ds +Item 0 was cancelled: stopped by the test$/m);
+      assert.doesNotMatch(view, /failed/);
+      // An item that never started printed nothing, and its logs say so when asked for attempt 1.
+      assert.deepEqual(await Array.fromAsync(handle.logs(1)), []);
+      await assert.rejects(
+        () => Array.fromAsync(handle.logs(1, { attempt: 1 })),
+        RangeError,
+        "Item 1 was cancelled before it started: it ran no attempt, so it has no output",
+      );
+    }
+  });
+});
