@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { Knot } from "../../mod.ts";
 import { THROWING_FRAMES } from "../fixtures/throwing_frames.ts";
 import {
   childEnv,
@@ -645,6 +646,47 @@ Deno.test("results of a knot whose latest run's manifest is damaged names that m
     // Its clobber counts it among the runs it removes.
     const clobbered = await cli(home, ["knot", "clobber", "torn", "--yes"]);
     assert.match(clobbered.stdout, /^Clobbered knot torn and its 1 run$/m);
+  });
+});
+
+Deno.test("results of a knot reads its latest run past a damaged run of the same second whose folder was made before it, and refuses one made after it", async () => {
+  await withHome(async (home) => {
+    const dir = home.env.CLOUDKNOT_LOCAL_DIR!;
+    const env = { env: { CLOUDKNOT_LOCAL_RUNS: undefined } };
+    const knot = await Knot.create({ name: "same-second", dir, func: (x: number) => x * x });
+    const runs = join(dir, "same-second", "runs");
+    const older = await knot.map([1], { progress: false });
+    await older.done;
+    const latest = await knot.map([2], { progress: false });
+    await latest.done;
+    assert.ok(
+      (await Deno.stat(join(runs, older.runId))).birthtime !== null,
+      "this file system keeps no birth time of a folder",
+    );
+    const second = latest.runId.split("-")[0];
+    /** Damages run `runId`'s manifest and gives its folder the id `id` (in the second of the latest). */
+    const damage = async (runId: string, id: string) => {
+      await Deno.writeTextFile(join(runs, runId, "run.json"), "{");
+      await Deno.rename(join(runs, runId), join(runs, id));
+    };
+    // The older run, damaged, under an id of the latest run's second that sorts after it: its
+    // folder was made before the latest run, so it is not the latest.
+    await damage(older.runId, `${second}-ffffff`);
+    const read = await cliHere(home, ["results", "same-second"], env);
+    assert.equal(read.code, 0, read.stderr);
+    assert.deepEqual(ndjson(read.stdout), [{ index: 0, value: 4 }]);
+    // A damaged run whose folder was made after the latest run's, in its second, may be the
+    // latest: it is refused, not passed over.
+    const newer = await knot.map([3], { progress: false });
+    await newer.done;
+    await damage(newer.runId, `${second}-000000`);
+    const refused = await cliHere(home, ["results", "same-second"], env);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      new RegExp(`The latest run of knot same-second is ${second}-000000: the manifest`),
+    );
+    await knot.clobber();
   });
 });
 

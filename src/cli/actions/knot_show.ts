@@ -317,7 +317,9 @@ export async function run(ctx: CommandContext): Promise<number> {
   const local = docker === undefined ? localRuns(knot) : undefined;
   const elsewhere = local?.runsElsewhere() ?? new Map<string, string>();
   // Runs whose manifest is damaged, which the table cannot list: each with what it says.
-  const damaged = await local?.damagedRuns() ?? new Map<string, Error>();
+  const damaged = new Map(
+    [...await local?.damagedRuns() ?? []].map(([runId, run]) => [runId, run.error]),
+  );
   if (ctx.flag("json")) {
     await ctx.print(JSON.stringify({
       ...knotJson(knot),

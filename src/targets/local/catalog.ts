@@ -20,7 +20,7 @@ import { LocalStore } from "../../store/local.ts";
 import { checkPrivateDirs } from "../../store/private_dir.ts";
 import { type EnvLookup, localKnotsDir, localRunsRoot } from "../../store/local_knots.ts";
 import { validateKnotName } from "../../util/validate.ts";
-import { LocalTarget } from "./local_target.ts";
+import { type DamagedRun, LocalTarget } from "./local_target.ts";
 import { thenSentence } from "../../util/sentence.ts";
 import { runsRootAdvice } from "./errors.ts";
 
@@ -352,8 +352,10 @@ export function localRuns(
  *   this process's (`LocalTarget.runsElsewhere`), and the knot's directory, to
  *   say where they are.
  * @param damaged The knot's runs whose manifest is damaged
- *   (`LocalTarget.damagedRuns`), each with the error that says so: such a run
- *   is never taken for gone, and when it is the latest, no earlier run is
+ *   (`LocalTarget.damagedRuns`), each with the error that says so and when it
+ *   was made at the latest: such a run is never taken for gone, and when it
+ *   may be the latest (not made before the latest run read, as far as its
+ *   folder's birth time, or else its id's second, tells), no earlier run is
  *   picked in its place.
  * @returns The run's manifest.
  * @throws {CloudknotInputError} When there is no such run.
@@ -365,16 +367,16 @@ export function pickRun(
   runId?: string,
   gone: string[] = [],
   elsewhere?: { knotRoot: string; runs: Map<string, string> },
-  damaged: Map<string, Error> = new Map(),
+  damaged: Map<string, DamagedRun> = new Map(),
 ): RunManifest {
   const unreadable = (id: string, latest: boolean) =>
     new CloudknotError(
       `${latest ? `The latest run of knot ${knot} is ${id}` : `Run ${id} of knot ${knot}`}: ` +
-        damaged.get(id)!.message.replace(/^The /, "the ") +
+        damaged.get(id)!.error.message.replace(/^The /, "the ") +
         (latest
           ? `. To read an earlier run instead, give its id: \`knot show ${knot}\` lists them`
           : ""),
-      { cause: damaged.get(id) },
+      { cause: damaged.get(id)!.error },
     );
   const there = (id: string, what: string) => {
     const root = elsewhere?.runs.get(id);
@@ -382,13 +384,11 @@ export function pickRun(
   };
   if (runId === undefined) {
     const latest = runs.at(-1);
-    // A run id begins with the second it was made: a damaged run made in the second of the
-    // latest one read or after it may be the latest, and no other run is read in its place.
-    const stamp = (id: string) => id.split("-")[0]!;
-    const newest = [...damaged.keys()].sort().at(-1);
-    if (newest !== undefined && (latest === undefined || stamp(newest) >= stamp(latest.runId))) {
-      throw unreadable(newest, true);
-    }
+    // A damaged run that may be the latest is not passed over for an earlier run.
+    const newest = [...damaged].filter(([id, run]) =>
+      latest === undefined || !madeBefore(id, run, latest)
+    ).map(([id]) => id).sort().at(-1);
+    if (newest !== undefined) throw unreadable(newest, true);
     const away = [...(elsewhere?.runs.keys() ?? [])];
     if (latest === undefined && away.length > 0) {
       throw new CloudknotInputError(
@@ -439,6 +439,26 @@ export function pickRun(
       : `Knot ${knot} has no run "${runId}": list its runs with \`knot show ${knot}\``,
     { field: "runId" },
   );
+}
+
+/**
+ * How far behind the time it reads a file system's timestamp may be: Linux
+ * stamps files with its coarse clock, up to a tick behind (10 ms at the
+ * lowest tick rate).
+ */
+const FILE_CLOCK_LAG_MS = 10;
+
+/**
+ * Whether a damaged run was provably made before `latest`: its folder was
+ * born before `latest` was made (less the file clock's lag, since a run's
+ * `createdAt` is read before its folder is made), or, where the file system
+ * keeps no birth time, its id's second (with which a run id begins) is an
+ * earlier one.
+ */
+function madeBefore(id: string, run: DamagedRun, latest: RunManifest): boolean {
+  const stamp = (id: string) => id.split("-")[0]!;
+  return stamp(id) < stamp(latest.runId) ||
+    (run.madeBy !== undefined && run.madeBy + FILE_CLOCK_LAG_MS < latest.createdAt);
 }
 
 /**

@@ -150,19 +150,23 @@ export interface LocalTargetOptions {
   clobberWaitMs?: number;
 }
 
-/**
- * Runs a knot's items on this machine.
- *
- * @example Usage
- * ```ts ignore
- * import { LocalTarget } from "./local_target.ts";
- *
- * const target = new LocalTarget({ knot: "k", root, runsRoot: root, artifact, concurrency: 2, attempts: 1, permissions: { net: true } });
- * const run = await target.map({ items, starmap: false, env: {} });
- * ```
- */
 /** The folders of the runs a `collect()` of this process took over, once their process died. */
 const TAKEN_OVER = new Set<string>();
+
+/**
+ * A run of a local knot whose manifest (`run.json`) is damaged
+ * (`LocalTarget.damagedRuns`).
+ */
+export interface DamagedRun {
+  /** What `collect()` of it throws: it names the manifest and says what can be done. */
+  error: CloudknotError;
+  /**
+   * When its folder was made (epoch milliseconds, the file system's birth time
+   * of it), where the file system keeps one: the run was made before then.
+   * The order of a run without it is known only to the second of its id.
+   */
+  madeBy?: number;
+}
 
 /**
  * Whether a `collect()` in this process took over the local run in `dir` (its
@@ -183,6 +187,17 @@ export function tookOverRun(dir: string): boolean {
   return TAKEN_OVER.has(resolve(dir));
 }
 
+/**
+ * Runs a knot's items on this machine.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { LocalTarget } from "./local_target.ts";
+ *
+ * const target = new LocalTarget({ knot: "k", root, runsRoot: root, artifact, concurrency: 2, attempts: 1, permissions: { net: true } });
+ * const run = await target.map({ items, starmap: false, env: {} });
+ * ```
+ */
 export class LocalTarget implements Target {
   /** Which target this is. */
   readonly kind = "local" as const;
@@ -871,16 +886,19 @@ export class LocalTarget implements Target {
   }
 
   /** The knot's runs that can be read, and those whose manifest is damaged, each with why. */
-  async #readRuns(): Promise<{ kept: LocalRunManifest[]; damaged: Map<string, CloudknotError> }> {
+  async #readRuns(): Promise<{ kept: LocalRunManifest[]; damaged: Map<string, DamagedRun> }> {
     await this.#checkDirs();
-    const damaged = new Map<string, CloudknotError>();
+    const damaged = new Map<string, DamagedRun>();
     const kept = await readRunManifests(
       join(this.#o.runsRoot, "runs"),
       // A run whose manifest is damaged is left out (collect() says why).
       async (dir) =>
-        (await RunDir.open(dir).catch((e) => {
+        (await RunDir.open(dir).catch(async (e) => {
           if (!(e?.cause instanceof SyntaxError)) throw e;
-          if (isRunName(basename(dir))) damaged.set(basename(dir), e);
+          if (!isRunName(basename(dir))) return undefined;
+          // Its folder's birth, where the file system keeps one: the run was made before it.
+          const born = (await Deno.stat(dir).catch(() => undefined))?.birthtime?.getTime();
+          damaged.set(basename(dir), { error: e, ...(born ? { madeBy: born } : {}) });
           return undefined;
         }))?.manifest,
     );
@@ -890,11 +908,12 @@ export class LocalTarget implements Target {
   /**
    * The knot's runs whose manifest (`run.json`) is damaged, which `runs()`
    * leaves out: each with the error that `collect()` of it throws, which
-   * names the manifest and says what can be done.
+   * names the manifest and says what can be done, and when its folder was
+   * made, where the file system says so.
    *
-   * @returns Each run's id and its error.
+   * @returns Each run's id, its error and when it was made at the latest.
    */
-  async damagedRuns(): Promise<Map<string, CloudknotError>> {
+  async damagedRuns(): Promise<Map<string, DamagedRun>> {
     return (await this.#readRuns()).damaged;
   }
 
