@@ -200,8 +200,11 @@ export function renderTopHelp(options: TopHelpOptions): string {
     "Results go to stdout; progress, logs and errors go to stderr. NO_COLOR turns colour off.",
     "",
     style("bold", "Example:"),
-    `  ${style("dim", "# Square three numbers on this machine, one JSON line per result")}`,
-    `  echo '[1, 2, 3]' | ${PROGRAM} map examples/jobs.ts square`,
+    `  ${
+      style("dim", "# Square three numbers on this machine, one JSON line per result, with the")
+    }`,
+    `  ${style("dim", "# function square that your module jobs.ts exports")}`,
+    `  echo '[1, 2, 3]' | ${PROGRAM} map jobs.ts square`,
   ];
   return lines.join("\n") + "\n";
 }

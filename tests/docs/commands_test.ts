@@ -4,6 +4,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { COMMANDS, GROUPS } from "../../src/cli/registry.ts";
 import { commandName } from "../../src/cli/common/command.ts";
+import type { Style } from "../../src/cli/common/io.ts";
+import { renderTopHelp } from "../../src/cli/help.ts";
 import { codeBlocks, docFiles, ROOT, withoutCodeBlocks } from "./markdown.ts";
 
 /** The `cloudknot …` command lines of a Markdown text: shell lines and code spans. */
@@ -77,4 +79,25 @@ Deno.test("the command check finds shell lines and code spans, and refuses unkno
   assert.equal(problemOf("knot remove sq"), 'no command "knot remove"');
   assert.equal(problemOf("gc --everywhere"), "gc has no --everywhere");
   assert.equal(problemOf("pars clobber lab -q"), "pars clobber has no -q");
+});
+
+Deno.test("the help's examples, and the README's and docs/'s command lines, map a module of the user's own, as docs/command_line.md shows the help's example", async () => {
+  const plain = Object.assign((_name: unknown, text: string) => text, { enabled: false }) as Style;
+  const top = renderTopHelp({ commands: COMMANDS, version: "0", style: plain });
+  const [example] = top.slice(top.indexOf("\nExample:\n")).split("\n")
+    .map((line) => line.trim()).filter((line) => line.includes("cloudknot "));
+  assert.ok(example, top);
+  // A user of the command installed from JSR has no clone: only a module of their own.
+  const lines = [
+    `${example}`,
+    ...COMMANDS.flatMap((c) => c.examples.map((e) => e.command)),
+  ].map((line) => line.slice(line.indexOf("cloudknot ") + 10));
+  for (const file of await docFiles()) {
+    lines.push(...commandLines(await Deno.readTextFile(join(ROOT, file))));
+  }
+  assert.deepEqual(lines.filter((line) => /(^|\s)examples\//.test(line)), []);
+  // The command line's page shows the help's example as the help writes it.
+  const page = await Deno.readTextFile(join(ROOT, "docs", "command_line.md"));
+  const shown = codeBlocks(page).filter((b) => b.lang === "sh").flatMap((b) => b.code.split("\n"));
+  assert.ok(shown.some((line) => line.startsWith(`${example} `)), example);
 });

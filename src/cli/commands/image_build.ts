@@ -52,8 +52,8 @@ export const imageBuild = defineCommand({
     ...JSON_OPTION,
   },
   examples: [{
-    description: "Build the export square of examples/jobs.ts as cloudknot/square:v1",
-    command: "cloudknot image build examples/jobs.ts square --name square --tag v1",
+    description: "Build the export square of your module jobs.ts as cloudknot/square:v1",
+    command: "cloudknot image build jobs.ts square --name square --tag v1",
   }],
   run: async (ctx) => await (await import("../actions/image_build.ts")).run(ctx),
 });

@@ -52,16 +52,16 @@ export const knotCreate = defineCommand({
     ...TARGET_OPTION,
   },
   examples: [{
-    description: "Make the knot squares from the export square of examples/jobs.ts",
-    command: "cloudknot knot create squares examples/jobs.ts square",
+    description: "Make the knot squares from the export square of your module jobs.ts",
+    command: "cloudknot knot create squares jobs.ts square",
   }, {
     description: "See what making it on AWS Batch would create and cost, changing nothing",
     command:
-      "cloudknot knot create squares-aws examples/jobs.ts square --target aws --compute FARGATE --vcpus 0.25 --memory 512 --dry-run",
+      "cloudknot knot create squares-aws jobs.ts square --target aws --compute FARGATE --vcpus 0.25 --memory 512 --dry-run",
   }, {
     description: "Make it on AWS Batch, on Fargate",
     command:
-      "cloudknot knot create squares-aws examples/jobs.ts square --target aws --compute FARGATE --vcpus 0.25 --memory 512",
+      "cloudknot knot create squares-aws jobs.ts square --target aws --compute FARGATE --vcpus 0.25 --memory 512",
   }],
   run: async (ctx) => await (await import("../actions/knot_create.ts")).run(ctx),
 });

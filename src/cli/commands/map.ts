@@ -111,23 +111,24 @@ export const map = defineCommand({
   },
   examples: [
     {
-      description: "Square three numbers; one JSON line per result, in input order",
-      command: "echo '[1, 2, 3]' | cloudknot map examples/jobs.ts square --name squares",
+      description:
+        "Square three numbers with the export square of your module jobs.ts, in input order",
+      command: "echo '[1, 2, 3]' | cloudknot map jobs.ts square --name squares",
     },
     {
-      description: "Add pairs read as NDJSON, printing results as they finish",
+      description: "Add pairs read as NDJSON with its export add, printing results as they finish",
       command:
-        "printf '[1, 2]\\n[3, 4]\\n' | cloudknot map examples/jobs.ts add --ndjson --starmap --unordered",
+        "printf '[1, 2]\\n[3, 4]\\n' | cloudknot map jobs.ts add --ndjson --starmap --unordered",
     },
     {
       description: "What squaring 1,000 numbers of a minute each on AWS would submit and cost",
       command:
-        "seq 1000 | cloudknot map examples/jobs.ts square --ndjson --name squares-aws --target aws --compute FARGATE --vcpus 0.25 --memory 512 --dry-run --item-seconds 60",
+        "seq 1000 | cloudknot map jobs.ts square --ndjson --name squares-aws --target aws --compute FARGATE --vcpus 0.25 --memory 512 --dry-run --item-seconds 60",
     },
     {
       description: "Square numbers on AWS Batch with Fargate (after `cloudknot configure`)",
       command:
-        "echo '[1, 2, 3]' | cloudknot map examples/jobs.ts square --name squares-aws --target aws --compute FARGATE --vcpus 0.25 --memory 512",
+        "echo '[1, 2, 3]' | cloudknot map jobs.ts square --name squares-aws --target aws --compute FARGATE --vcpus 0.25 --memory 512",
     },
   ],
   run: async (ctx) => await (await import("../actions/map.ts")).run(ctx),
