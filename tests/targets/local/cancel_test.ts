@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Knot, MapError, type MapRun } from "../../../mod.ts";
 import { itemEnds as ends } from "../../support/item_ends.ts";
 import { runUntil } from "../../support/run_until.ts";
+import { assertCancelledView } from "../../support/cancelled_view.ts";
 import { withKnot } from "./helpers.ts";
 
 /** The `MapError` a run's results() rejects with. */
@@ -94,20 +95,11 @@ Deno.test("the job view shows items cancelled before they started as cancelled w
     await run.cancel("stopped by the test");
     const later = await knot.collect(run.runId, { progress: false });
     await later.done;
+    assertCancelledView([run, later], 0);
     for (const handle of [run, later]) {
-      assert.deepEqual(
-        handle.items.map(({ index, status, attempts }) => ({ index, status, attempts })),
-        [
-          { index: 0, status: "cancelled", attempts: 1 },
-          { index: 1, status: "cancelled", attempts: 0 },
-          { index: 2, status: "cancelled", attempts: 0 },
-        ],
-      );
       const view = String(handle);
-      assert.match(view, /: 3\/3 done, 3 cancelled · /);
       assert.match(view, /^1 +cancelled +0 +Item 1 was cancelled: stopped by the test$/m);
       assert.match(view, /^0 +cancelled +1 +\d+\.\ds +Item 0 was cancelled: stopped by the test$/m);
-      assert.doesNotMatch(view, /failed/);
       // An item that never started printed nothing, and its logs say so when asked for attempt 1.
       assert.deepEqual(await Array.fromAsync(handle.logs(1)), []);
       await assert.rejects(
