@@ -53,8 +53,21 @@ const NO_SUCH_CONTAINER =
   /no such container|no such object|removal of container \S+ is already in progress/i;
 /** A network that is not there, as `docker network inspect` says it. */
 const NO_SUCH_NETWORK = /network \S+ not found|no such network|no such object/i;
-/** What the legacy builder says when an image it was building on was removed meanwhile. */
-const LAYER_REMOVED = /unable to find image "?sha256:|no such image: sha256:/i;
+/**
+ * What the legacy builder says when an image it was building on was removed
+ * meanwhile. Its image store is not locked across a step: a `docker rmi`
+ * (whose prune of untagged parents `gc` and a clobber use too) can check that
+ * no container uses a cached layer's image and delete it while a build takes
+ * that image, so the step fails wherever it next reads it: a cache lookup
+ * (`unable to find image "sha256:…"`), the step's container or a `COPY`'s
+ * destination (`No such image: sha256:…`), the commit of the step's image
+ * (`failed to get digest sha256:…: open …: no such file or directory`) or its
+ * link to its parent (`unknown parent image ID sha256:…`). Each was seen with
+ * Docker 20.10 by building and removing images of one Dockerfile prefix in
+ * parallel.
+ */
+const LAYER_REMOVED =
+  /unable to find image "?sha256:|no such image: sha256:|failed to get digest sha256:|unknown parent image ID sha256:/i;
 /** How many times a build whose cached layer vanished is run, in all. */
 const BUILD_ATTEMPTS = 3;
 /** The variable that sets how long `docker build` may run, in seconds. */
@@ -248,8 +261,9 @@ export class Docker {
    * The platform is `linux/amd64` unless told otherwise. A failure throws a
    * {@linkcode DockerBuildError} that names the failing step and keeps its
    * output. A build whose cached layer another process removed while it ran
-   * (the legacy builder's `unable to find image "sha256:…"`) is run again, up
-   * to three times in all.
+   * (the legacy builder's `unable to find image "sha256:…"`, `No such image:
+   * sha256:…`, `failed to get digest sha256:…` or `unknown parent image ID
+   * sha256:…`) is run again, up to three times in all.
    *
    * @example Usage
    * ```ts ignore
