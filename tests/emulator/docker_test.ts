@@ -4,6 +4,96 @@ import { type DockerRunner, OOM_REASON, startEmulator } from "./mod.ts";
 import * as sdk from "./sdk_deps.ts";
 import { rejects, sdkConfig, setupBatch, sh } from "./test_helpers.ts";
 import { buildTestImage } from "./test_image.ts";
+import { forEachLine } from "./runner.ts";
+import { endsWithin } from "../support/ends_within.ts";
+
+/**
+ * Lets the container of the job `jobId` (made by the emulator labelled `label`) run out of
+ * memory only once Docker runs it, and end only once Docker has seen the kill: the job waits
+ * for `/started`, then for `/recorded`, which this writes into it with `docker exec`.
+ *
+ * Left to timing, Docker missed the kill under load. Docker 20.10 on cgroup v1 hears of an OOM
+ * kill from containerd's shim, which watches the container's cgroup only once it has started
+ * the container's first process (containerd 1.6, `runtime/v2/runc/task/service.go`, `Start`):
+ * a kill before that, in the container's first milliseconds, is never reported, and Docker's
+ * events showed the container's `start` and `die` and no `oom`. And Docker 20.10 and 23 set
+ * `OOMKilled` at the exit from the OOM events that came before it
+ * (`libcontainerd/remote/client.go`), so a kill heard of after the exit is not marked either.
+ * ECS reads Docker's `OOMKilled` as it is; a cloudknot job's worker runs out of memory only
+ * after the job's runtime has loaded, long after the cgroup is watched.
+ *
+ * `docker exec` runs only in a container Docker has marked running, which it does once the
+ * shim's start (and with it the watch) is done; Docker's `oom` event comes once the kill is
+ * counted for the exit.
+ *
+ * @param label The emulator's container label value.
+ * @param jobId The job whose container to drive.
+ */
+async function driveOomJob(label: string, jobId: string): Promise<void> {
+  const exec = (id: string, script: string) => sh("docker", ["exec", id, "/bin/sh", "-c", script]);
+  const pause = () => new Promise((r) => setTimeout(r, 100));
+  const stop = new AbortController();
+  let events: Deno.ChildProcess | undefined;
+  let reading: Promise<void> | undefined;
+  const drive = async () => {
+    let id: string | undefined;
+    while (id === undefined && !stop.signal.aborted) {
+      const running = (await sh("docker", [
+        "ps",
+        "--quiet",
+        "--no-trunc",
+        "--filter",
+        `label=cloudknot-emulator=${label}`,
+        "--filter",
+        "status=running",
+      ])).stdout.split("\n").filter(Boolean);
+      for (const candidate of running) {
+        const env = await sh("docker", [
+          "inspect",
+          "--format",
+          "{{range .Config.Env}}{{println .}}{{end}}",
+          candidate,
+        ]).then((o) => o.stdout.split("\n"), (): string[] => []);
+        if (env.includes(`AWS_BATCH_JOB_ID=${jobId}`)) id = candidate;
+      }
+      if (id === undefined) await pause();
+    }
+    if (id === undefined) return;
+    events = new Deno.Command("docker", {
+      args: ["events", "--filter", `container=${id}`, "--format", "{{.Action}}"],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    let watched = false;
+    let oom!: () => void;
+    const killed = new Promise<void>((r) => oom = r);
+    reading = forEachLine(events.stdout, (line) => {
+      if (line.startsWith("exec_start: /bin/sh -c : watched")) watched = true;
+      if (line === "oom") oom();
+    });
+    // The watch is live once it has shown one of these no-op execs.
+    for (let n = 1; !watched && !stop.signal.aborted; n++) {
+      await exec(id, `: watched ${n}`);
+      await pause();
+    }
+    await exec(id, ": > /started");
+    await killed;
+    await exec(id, ": > /recorded");
+  };
+  try {
+    await endsWithin(
+      drive(),
+      120_000,
+      "the oom job's container running, killed for its memory and seen so by Docker",
+    );
+  } finally {
+    stop.abort();
+    events?.kill();
+    await reading?.catch(() => {});
+    await events?.status;
+  }
+}
 
 dockerTest(
   "docker: an image pushed through emulated ECR runs as a real container; logs, exit codes, OOM and timeouts",
@@ -103,14 +193,15 @@ dockerTest(
           jobDefinition: s.jobDefinition,
           containerOverrides: {
             // A child the kernel kills for the container's memory, as a cloudknot job's worker
-            // is: its parent lives on a moment, then exits with the child's 137. Docker marks
-            // the container OOMKilled from an event that may come after a container's exit, and
-            // under load, when the killed process was the container's first, it came too late
-            // or not at all.
+            // is: its parent lives on, then exits with the child's 137. It grows only once the
+            // test says Docker runs it, and ends only once Docker has seen the kill
+            // (driveOomJob).
             command: [
               "/bin/sh",
               "-c",
-              '/bin/sh -c "x=aaaaaaaaaaaaaaaa; while true; do x=\\$x\\$x; done"; s=$?; sleep 1; exit $s',
+              "until [ -e /started ]; do sleep 0.1; done; " +
+              '/bin/sh -c "x=aaaaaaaaaaaaaaaa; while true; do x=\\$x\\$x; done"; s=$?; ' +
+              "until [ -e /recorded ]; do sleep 0.1; done; exit $s",
             ],
             resourceRequirements: [{ type: "MEMORY", value: "16" }],
           },
@@ -135,7 +226,7 @@ dockerTest(
       );
       // The last job points at a tag nobody pushed.
       emu.batch.jobs.get(missing.jobId!)!.container.image = `${uri}:not-pushed`;
-      await emu.waitForJobs(180_000);
+      await Promise.all([emu.waitForJobs(180_000), driveOomJob(label, oom.jobId!)]);
       const [j, o, t, m] = (await batch.send(
         new sdk.batch.DescribeJobsCommand({
           jobs: [job.jobId!, oom.jobId!, slow.jobId!, missing.jobId!],

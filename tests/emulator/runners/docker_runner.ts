@@ -249,10 +249,11 @@ export class DockerRunner implements JobRunner {
       ]);
     let inspect = await state();
     // Docker learns of an OOM kill from a cgroup event that can arrive just
-    // after the exit: a container killed (137) but not yet marked OOMKilled,
-    // and not by this runner, is looked at again for up to 5 s, as the ECS
-    // agent reads the state after the container has stopped (a second was too
-    // short on a loaded machine).
+    // after the exit, and Docker 24 and later mark it then (20.10 and 23 decide
+    // at the exit, from the events that came before it): a container killed
+    // (137) but not yet marked OOMKilled, and not by this runner, is looked at
+    // again for up to 5 s, as the ECS agent reads the state after the
+    // container has stopped (a second was too short on a loaded machine).
     const mayBeOom = () => killing === undefined && /^false 137 /.test(inspect.stdout.trim() + " ");
     for (let i = 0; i < 25 && mayBeOom(); i++) {
       await new Promise((r) => setTimeout(r, 200));
