@@ -541,17 +541,19 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
           Number.isInteger(attempt) && attempt > ran
         ? this.retryOf.runId
         : undefined;
+      const here = earlier !== undefined ? ` in run ${this.runId}` : "";
+      const there = earlier !== undefined
+        ? `. Run ${this.runId} retries it: its earlier attempts are run ${earlier}'s, ` +
+          `read with (await knot.collect("${earlier}")).logs(${index}, { attempt })`
+        : "";
       throw new RangeError(
         ended && ran === 0
-          ? `Item ${index} was cancelled before it started: it ran no attempt, so it has no output`
+          ? `Item ${index} was cancelled before it started${here}: it ran no attempt` +
+            `${here === "" ? "" : " there"}, so it has no output${there}`
           : ended
-          ? `Item ${index} ran ${ran} attempt${ran === 1 ? "" : "s"}` +
-            (earlier !== undefined ? ` in run ${this.runId}` : "") +
-            `: attempt takes 1${ran === 1 ? "" : ` to ${ran}`}` +
-            (earlier !== undefined
-              ? `. Run ${this.runId} retries it: its earlier attempts are run ${earlier}'s, ` +
-                `read with (await knot.collect("${earlier}")).logs(${index}, { attempt })`
-              : "")
+          ? `Item ${index} ran ${ran} attempt${ran === 1 ? "" : "s"}${here}: attempt takes 1${
+            ran === 1 ? "" : ` to ${ran}`
+          }${there}`
           : `attempt must be a positive integer, not ${attempt}`,
       );
     }

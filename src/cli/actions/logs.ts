@@ -60,21 +60,22 @@ async function printLogs(
     const ran = item !== undefined && run.settledItem(item) !== undefined
       ? run.itemView(item)!.attempts
       : undefined;
+    // An item a retry ran: its attempts of the run it retries are that run's.
+    const earlier = run.retryOf?.items.includes(item!) ? run.retryOf.runId : undefined;
+    const there = earlier !== undefined
+      ? `. Run ${run.runId} retries it: its earlier attempts are run ${earlier}'s, ` +
+        `read with cloudknot logs ${run.knot} ${earlier} --item ${item} --attempt N`
+      : "";
     if (attempt !== undefined && ran === 0) {
       // Cancelled before it started: no attempt printed anything.
-      throw new CloudknotInputError(notStarted(run, item!, aws !== undefined));
+      throw new CloudknotInputError(notStarted(run, item!, aws !== undefined) + there);
     }
     if (attempt !== undefined && ran !== undefined && attempt > ran) {
       // An item that has ended ran all its attempts: a later one never printed anything.
-      const earlier = run.retryOf?.items.includes(item!) ? run.retryOf.runId : undefined;
       // In a command-line user's words already (no field: "ran 1 attempt:" is not the option).
       throw new CloudknotInputError(
         `Item ${item} of run ${run.runId} ran ${ran} attempt${ran === 1 ? "" : "s"}: ` +
-          `--attempt takes 1${ran === 1 ? "" : ` to ${ran}`}` +
-          (earlier !== undefined
-            ? `. Run ${run.runId} retries it: its earlier attempts are run ${earlier}'s, ` +
-              `read with cloudknot logs ${run.knot} ${earlier} --item ${item} --attempt N`
-            : ""),
+          `--attempt takes 1${ran === 1 ? "" : ` to ${ran}`}${there}`,
       );
     }
     if (signal !== undefined && aws !== undefined && item !== undefined) {

@@ -5,6 +5,7 @@ import { itemEnds as ends } from "../../support/item_ends.ts";
 import { runUntil } from "../../support/run_until.ts";
 import { assertCancelledView } from "../../support/cancelled_view.ts";
 import { withKnot } from "./helpers.ts";
+import { cliHere, withHome } from "../../cli/helpers.ts";
 
 /** The `MapError` a run's results() rejects with. */
 async function mapError(run: MapRun<unknown>): Promise<MapError<unknown>> {
@@ -109,4 +110,62 @@ Deno.test("the job view shows items cancelled before they started as cancelled w
       );
     }
   });
+});
+
+Deno.test("logs of an attempt of an item a retry cancelled before it started there say so and where its earlier attempts are, on the retry's handle and on the command line", async () => {
+  const marks = await Deno.makeTempDir({ prefix: "cloudknot-marks-" });
+  try {
+    await withHome(async (home) => {
+      await withKnot({
+        name: "cancel-retried",
+        concurrency: 1,
+        permissions: { read: [marks] },
+        // Fails until the test says so, then runs until it is cancelled.
+        func: async (marks: string) => {
+          await Deno.stat(`${marks}/go`);
+          return await new Promise<number>(() => setInterval(() => {}, 1000));
+        },
+      }, async (knot, dir) => {
+        const run = await knot.map([marks, marks], { progress: false });
+        await run.settled();
+        await Deno.writeTextFile(join(marks, "go"), "");
+        const merged = await knot.collect(run.runId, { progress: false }).then((r) =>
+          r.retry({ progress: false })
+        );
+        await runUntil(merged, () => merged.counts.running === 1);
+        await merged.cancel("stopped by the test");
+        await merged.done;
+        const unstarted = merged.items.find((i) => i.attempts === 0)!.index;
+        const earlier = `its earlier attempts are run ${run.runId}'s`;
+        await assert.rejects(
+          () => Array.fromAsync(merged.logs(unstarted, { attempt: 1 })),
+          (e: Error) =>
+            e instanceof RangeError &&
+            e.message.startsWith(
+              `Item ${unstarted} was cancelled before it started in run ${merged.runId}: `,
+            ) &&
+            e.message.includes(
+              `${earlier}, read with (await knot.collect("${run.runId}")).logs(${unstarted}, ` +
+                "{ attempt })",
+            ),
+        );
+        const r = await cliHere(
+          home,
+          ["logs", "cancel-retried", merged.runId, "--item", String(unstarted), "--attempt", "1"],
+          { env: { CLOUDKNOT_LOCAL_DIR: dir, CLOUDKNOT_LOCAL_RUNS: undefined } },
+        );
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, new RegExp(`ended before it started \\(cancelled\\)`));
+        assert.ok(
+          r.stderr.replace(/\s+/g, " ").includes(
+            `${earlier}, read with cloudknot logs cancel-retried ${run.runId} --item ` +
+              `${unstarted} --attempt N`,
+          ),
+          r.stderr,
+        );
+      });
+    });
+  } finally {
+    await Deno.remove(marks, { recursive: true });
+  }
 });
