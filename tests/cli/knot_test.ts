@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { cli, cliInTerminal, hasScript, JOBS, ndjson, withHome } from "./helpers.ts";
+import { join } from "node:path";
+import { cli, cliHere, cliInTerminal, hasScript, JOBS, ndjson, withHome } from "./helpers.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { type AwsKnotRecord, writeAwsKnot } from "../../src/targets/aws/catalog.ts";
 import { withAwsHome } from "./aws_helpers.ts";
@@ -220,5 +221,22 @@ Deno.test("knot clobber --repo says it takes only the knot's image tags from a r
     assert.match(own.stderr, /, repository c-images\): pass --yes/);
     assert.match(own.stderr, /, 0 runs and their job data, /);
     assert.deepEqual(home.emu.mutatingRequests(), []);
+  });
+});
+
+Deno.test("knot clobber of a docker knot whose create stopped before it recorded the knot refuses an AWS knot's flags before it removes anything", async () => {
+  await withHome(async (home) => {
+    // What such a create leaves: the knot's folder with its lock's file, and no knot.json.
+    const root = join(home.env.CLOUDKNOT_LOCAL_DIR!, "dying");
+    await Deno.mkdir(root, { recursive: true, mode: 0o700 });
+    await Deno.writeTextFile(join(root, "knot.lock"), "", { mode: 0o600 });
+    const listed = await cliHere(home, ["knot", "list"]);
+    assert.match(listed.stdout, /^dying +docker \(create unfinished\)/m);
+    for (const flag of ["--keep-data", "--repo"]) {
+      const r = await cliHere(home, ["knot", "clobber", "dying", flag, "--yes"]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`${flag}: for a knot on AWS only`));
+      assert.ok(await Deno.stat(join(root, "knot.lock")).then(() => true, () => false));
+    }
   });
 });

@@ -176,11 +176,12 @@ export async function run(ctx: CommandContext): Promise<number> {
     throw e;
   });
   if (located === "aws") return await clobberAws(ctx, name);
-  if (typeof located === "object") return await clobberUnfinished(ctx, name, located.root);
+  // Refused before anything is removed, an unfinished docker knot's folder too.
   const extra = ["pars", "repo", "image", "keep-data"].filter((f) => ctx.flag(f));
   if (extra.length > 0) {
     throw ctx.usage(`${extra.map((f) => `--${f}`).join(", ")}: for a knot on AWS only`);
   }
+  if (typeof located === "object") return await clobberUnfinished(ctx, name, located.root);
   const found = await findLocalKnot(name, { env: ctx.io.env });
   // A local knot's runs made under another runs directory go too (CLOUDKNOT_LOCAL_RUNS).
   // So do those whose manifest is damaged.
