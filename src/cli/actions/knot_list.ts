@@ -48,7 +48,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (target !== "aws") {
     const unrecorded: string[] = [];
     const knots = await listLocalKnots({ env: ctx.io.env }, damaged, unrecorded);
-    // A docker knot whose create was killed before it recorded it (or runs now): listed as such.
+    // A docker knot whose create was killed (or failed) before it recorded it (or runs now): listed as such.
     for (const name of target === undefined || target === "docker" ? unrecorded : []) {
       const found = await unfinishedDockerKnot(join(localKnotsDir({ env: ctx.io.env }), name));
       if (found === undefined) continue;

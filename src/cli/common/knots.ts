@@ -230,7 +230,7 @@ export function unfinishedKnotWords(name: string, unfinished: UnfinishedDockerKn
     }): run this again once it has finished`;
   }
   return `Docker knot ${name} was never finished: a \`cloudknot knot create\` or \`cloudknot ` +
-    `map\` of it stopped (killed) before it recorded the knot, leaving its folder ${root}. ` +
+    `map\` of it stopped (it was killed, or failed) before it recorded the knot, leaving its folder ${root}. ` +
     `\`cloudknot knot create ${name} MODULE EXPORT --target docker\` makes it there anew; ` +
     `\`cloudknot knot clobber ${name}\` removes what it left (its folder, and its image if ` +
     `it was built)`;

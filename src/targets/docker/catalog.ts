@@ -174,7 +174,7 @@ export interface UnfinishedDockerKnot {
 /**
  * Whether the folder `root` holds a docker knot that was never finished: its
  * lock's file ({@linkcode KNOT_LOCK_FILE}), which a create makes first, but
- * no record (`knot.json`), which it writes last. A create killed in between
+ * no record (`knot.json`), which it writes last. A create killed (or failed: its build, say) in between
  * leaves it so (its build directory and image perhaps made), and so does a
  * clobber killed once it removed the record. A create of the knot again makes
  * it anew in that folder; {@linkcode clobberUnfinishedDockerKnot} removes

@@ -179,14 +179,14 @@ async function savedRecord(
     );
   }
   if (!fresh && saved === undefined) {
-    // A create of it killed before it recorded the knot left its folder: said so.
+    // A create of it killed (or failed) before it recorded the knot left its folder: said so.
     const unfinished = await unfinishedDockerKnot(store.root);
     throw new CloudknotInputError(
       unfinished === undefined
         ? `There is no docker knot named "${spec.name}" to adopt: pass func, or module and ` +
           `exportName, to create it`
         : `Docker knot "${spec.name}" was never finished: a create of it ${
-          unfinished.running ? "runs in another process now" : "stopped (killed)"
+          unfinished.running ? "runs in another process now" : "stopped (it was killed, or failed)"
         } before it recorded the knot, in ${store.root}. Pass func, or module and exportName, ` +
           `to create it there anew (then knot.clobber() removes it, if it is not wanted)`,
       { field: "func" },

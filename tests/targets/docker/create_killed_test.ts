@@ -29,7 +29,7 @@ dockerTest(
           env: { CLOUDKNOT_LOCAL_DIR: dir, CLOUDKNOT_CONFIG_FILE: join(dir, "config.ini") },
         };
         const advice = `Docker knot dying was never finished: a \`cloudknot knot create\` or ` +
-          `\`cloudknot map\` of it stopped (killed) before it recorded the knot, leaving its ` +
+          `\`cloudknot map\` of it stopped (it was killed, or failed) before it recorded the knot, leaving its ` +
           `folder ${root}. \`cloudknot knot create dying MODULE EXPORT --target docker\` makes ` +
           `it there anew; \`cloudknot knot clobber dying\` removes what it left (its folder, and ` +
           `its image if it was built)`;
