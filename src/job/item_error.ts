@@ -320,10 +320,11 @@ export class MapError<T = unknown> extends JobFailedError {
   }
 
   /**
-   * Whether a value is a `MapError`, as `instanceof` asks. Declared so that
-   * `e instanceof MapError` narrows a caught `unknown` to
-   * `MapError<unknown>`: TypeScript otherwise fills a generic class's type
-   * parameter with `any`, and `e.results` would be `any[]`.
+   * Whether a value is a `MapError` (or of the subclass it is called on), as
+   * `instanceof` asks. Declared so that `e instanceof MapError` narrows a
+   * caught `unknown` to `MapError<unknown>`: TypeScript otherwise fills a
+   * generic class's type parameter with `any`, and `e.results` would be
+   * `any[]`. `e instanceof` a subclass narrows to that subclass.
    *
    * @example Usage
    * ```ts
@@ -333,10 +334,15 @@ export class MapError<T = unknown> extends JobFailedError {
    * if (e instanceof MapError) console.log(e.results); // (unknown)[]: [ 1 ]
    * ```
    *
+   * @typeParam C The class it is called on: `MapError`, or a subclass.
    * @param value The value.
-   * @returns Whether `MapError.prototype` is in its prototype chain.
+   * @returns Whether the class's prototype is in the value's prototype chain.
    */
-  static override [Symbol.hasInstance](value: unknown): value is MapError<unknown> {
+  // deno-lint-ignore no-explicit-any
+  static override [Symbol.hasInstance]<C extends abstract new (...args: any[]) => unknown>(
+    this: C,
+    value: unknown,
+  ): value is InstanceType<C> {
     return Function.prototype[Symbol.hasInstance].call(this, value);
   }
 }

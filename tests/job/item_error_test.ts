@@ -142,3 +142,15 @@ Deno.test("a caught error narrowed by instanceof MapError has results of unknown
   assert.ok(!(new Error("other") instanceof MapError));
   assert.ok(new MapError([], []) instanceof Error);
 });
+
+Deno.test("a caught error narrowed by instanceof a subclass of MapError is of that subclass, its own members typed", () => {
+  class RunFailed extends MapError<number> {
+    readonly runId = "r";
+  }
+  const caught: unknown = new RunFailed([], [1]);
+  assert.ok(caught instanceof RunFailed);
+  // The type check of this file fails if the narrowing stops at MapError, which has no runId.
+  const runId: string = caught.runId;
+  assert.equal(runId, "r");
+  assert.ok(!(new MapError([], []) instanceof RunFailed));
+});
