@@ -88,7 +88,9 @@ export async function refuseMissingNetwork(
   network: string | undefined,
   knot: string,
 ): Promise<void> {
-  if (network === undefined) return;
+  // "default" is the engine's default network mode (bridge on Linux): `docker run` takes it,
+  // `docker network inspect` knows no network of that name.
+  if (network === undefined || network === "default") return;
   const container = /^container:(.+)$/.exec(network)?.[1];
   const found = container !== undefined
     ? await docker.inspectContainer(container)

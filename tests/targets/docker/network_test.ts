@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CloudknotInputError, Knot } from "../../../mod.ts";
 import { CONTAINER_LABELS } from "../../../src/targets/docker/docker_target.ts";
+import { Docker } from "../../../src/docker/docker.ts";
+import { refuseMissingNetwork } from "../../../src/targets/docker/knot_options.ts";
 import { knotImageIds, withDockerKnots } from "../../support/docker_knots.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 import { rejects } from "../../support/rejects.ts";
@@ -79,5 +81,14 @@ dockerTest(
         await knot.clobber();
       }
     });
+  },
+);
+
+dockerTest(
+  'the network "default", the Docker engine\'s default mode that docker run takes and docker network inspect does not know, and "bridge" are not refused',
+  async () => {
+    for (const network of ["default", "bridge", "host"]) {
+      await refuseMissingNetwork(new Docker(), network, "squares");
+    }
   },
 );
