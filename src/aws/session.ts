@@ -5,7 +5,6 @@
  * @module
  */
 import type { ResolvedEndpoint } from "./core/endpoints.ts";
-import pThrottle from "p-throttle";
 import { AwsConfigError } from "./core/error.ts";
 import { createClient } from "./protocols/client.ts";
 import { type Batch, BATCH_SERVICE } from "./services/batch.ts";
@@ -21,24 +20,27 @@ import type { Credentials, ServiceId } from "./core/types.ts";
 import type { RenewableCredentials } from "./core/renewal.ts";
 import { type AwsSessionOptions, type AwsSetup, resolveAwsSetup } from "./setup.ts";
 import { AWS_SESSION_MARK } from "./session_mark.ts";
+import { rateLimiter } from "./rate_limiter.ts";
 
 export type { AwsSessionOptions } from "./setup.ts";
 
 /**
  * One limiter per Batch endpoint and rate, shared by every session of this
- * process: the quota is the account's, not a session's. p-throttle's strict
- * mode never lets more than `limit` calls into any one-second window, which
- * is what a token bucket of that size per second (AWS's) accepts.
+ * process: the quota is the account's, not a session's. It never lets more
+ * than `perSecond` calls into any one-second window, which is what a token
+ * bucket of that size per second (AWS's) accepts, and a call whose signal
+ * aborts leaves its queue at once.
  */
-const BATCH_LIMITERS = new Map<string, () => Promise<void>>();
+const BATCH_LIMITERS = new Map<string, (signal?: AbortSignal) => Promise<void>>();
 
-function batchLimiter(endpoint: string, perSecond: number): () => Promise<void> {
+function batchLimiter(
+  endpoint: string,
+  perSecond: number,
+): (signal?: AbortSignal) => Promise<void> {
   const key = `${perSecond} ${endpoint}`;
   let limiter = BATCH_LIMITERS.get(key);
   if (limiter === undefined) {
-    limiter = pThrottle({ limit: perSecond, interval: 1000, strict: true })(() =>
-      Promise.resolve()
-    );
+    limiter = rateLimiter(perSecond);
     BATCH_LIMITERS.set(key, limiter);
   }
   return limiter;

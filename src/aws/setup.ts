@@ -212,9 +212,13 @@ export interface AwsSetup {
   readonly endpoints: Record<ServiceId, ResolvedEndpoint>;
   /**
    * A new HTTP client for one service, with the shared credentials and clock;
-   * `throttle`, when given, is awaited before each request is sent.
+   * `throttle`, when given, is awaited before each request is sent (with the
+   * call's signal, which ends the wait).
    */
-  readonly client: (id: ServiceId, throttle?: () => Promise<void>) => AwsHttpClient;
+  readonly client: (
+    id: ServiceId,
+    throttle?: (signal?: AbortSignal) => Promise<void>,
+  ) => AwsHttpClient;
 }
 
 /**
@@ -292,7 +296,7 @@ export async function resolveAwsSetup(
   const clientFor = (
     id: ServiceId,
     credentials: () => Promise<Credentials>,
-    throttle?: () => Promise<void>,
+    throttle?: (signal?: AbortSignal) => Promise<void>,
   ) =>
     new AwsHttpClient({
       service: SERVICES[id],

@@ -41,6 +41,38 @@ Deno.test("Batch requests are spaced to the client's rate, shared by every sessi
   assert.ok(unlimited.throttled > 0, `no 429 without the limit: ${JSON.stringify(unlimited)}`);
 });
 
+Deno.test("a Batch call aborted while it waits its turn leaves the queue at once, keeping no timer", async () => {
+  const emu = await startEmulator({ realism: false });
+  try {
+    // One request a second: the first goes at once, the others wait their turn.
+    const session = await sessionFor(emu, { batchRequestsPerSecond: 1 });
+    const describe = (signal?: AbortSignal) =>
+      session.batch.describeJobs({ jobs: ["a"] }, signal ? { signal } : {});
+    const first = describe();
+    let nextSettled = false;
+    const next = describe().finally(() => nextSettled = true);
+    const stop = new AbortController();
+    const last = describe(stop.signal);
+    // Once the first has its answer, the other two wait in the limiter's queue (each
+    // call reaches it within the microtasks that follow it).
+    await first;
+    const reason = new Error("no longer wanted");
+    stop.abort(reason);
+    // It leaves before the call ahead of it has had its turn.
+    await assert.rejects(last, (e) => e === reason);
+    assert.equal(nextSettled, false);
+    await next;
+    assert.equal(
+      emu.requests.filter({ service: "batch" }).length,
+      2,
+      "the aborted call was never sent",
+    );
+    // The test's sanitizers fail it if the aborted call's wait left a timer behind.
+  } finally {
+    await emu.close();
+  }
+});
+
 Deno.test("batchRequestsPerSecond must be a whole number", async () => {
   const emu = await startEmulator();
   try {

@@ -149,9 +149,10 @@ export interface AwsHttpClientOptions {
   s3ForcePathStyle?: boolean;
   /**
    * Waits for this request's turn under a client-side rate limit (AWS
-   * Batch's); called before every attempt.
+   * Batch's); called before every attempt with the call's signal, and
+   * rejects with its reason once that aborts (the call leaves the queue).
    */
-  throttle?: () => Promise<void>;
+  throttle?: (signal?: AbortSignal) => Promise<void>;
 }
 
 /** The backoff wait: {@linkcode sleep}, rejecting with the signal's reason once it aborts. */
@@ -329,9 +330,7 @@ export class AwsHttpClient {
       throttled ? throttles++ < maxThrottled : ++failures < maxAttempts;
     for (let attempt = 0;; attempt++) {
       options.signal?.throwIfAborted();
-      if (o.throttle && await untilAborted(o.throttle(), options.signal) === ABORTED) {
-        throw options.signal!.reason;
-      }
+      await o.throttle?.(options.signal);
       const signedAt = o.now() + o.clock.offsetMs;
       // The call stops waiting for credentials when its signal aborts, as it stops a fetch (a
       // hung credential_process must not hold a Ctrl-C for its timeout); the resolution, which
