@@ -38,6 +38,7 @@ import {
 } from "./retry.ts";
 import { Timeline, type TimelineOptions } from "./timeline.ts";
 import { defined } from "../util/defined.ts";
+import { ABORTED, untilAborted } from "../util/sleep.ts";
 import { validateOptionKeys } from "../util/validate.ts";
 
 /**
@@ -293,6 +294,8 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   #retried?: ReadonlySet<number>;
   /** On a retry's handle (over the whole input), the retry's own. */
   #retry?: MapRun<unknown>;
+  /** On a retry's handle (over the whole input), the run it retries. */
+  #earlier?: MapRun<unknown>;
 
   private constructor(info: RunInfo, options: MapRunOptions) {
     this.knot = info.knot;
@@ -829,17 +832,32 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     const again = (await this.#reread(signal)) as MapRun<T>;
     // Done, not only finished: a reading whose items have all settled may still be polling
     // (a retry's reading follows the run it retries too), and the retry goes on (or fails)
-    // only once nothing of it is left running. Its jobs go on when the signal aborts: the
-    // reading only stops following them.
-    const aborted = Promise.withResolvers<never>();
-    const abort = () => aborted.reject(signal!.reason);
-    signal?.addEventListener("abort", abort, { once: true });
-    try {
-      await Promise.race([again.done, aborted.promise]);
-    } finally {
-      signal?.removeEventListener("abort", abort);
+    // only once nothing of it is left running. Its jobs go on when the signal aborts (also
+    // before the reading was returned, during its first look): the reading only stops
+    // following them, and the retry rejects once it has stopped, so that no request or timer
+    // of it outlives the call. That cannot hang: a reading's poll loop or follow ends as its
+    // signal aborts, its requests and waits carrying the signal (a docker reading that took
+    // over a run whose driver was killed drives its slices to their end first, as it would
+    // without the signal).
+    if (await untilAborted(again.done, signal) === ABORTED) {
+      await again.#stopped();
+      throw signal!.reason;
     }
     return again;
+  }
+
+  /**
+   * Resolves once the work the target tracks for this handle has ended (a
+   * reading's poll loop or follow, a map's workers), whether or not its items
+   * settled: a reading its signal stopped leaves them unsettled, and is never
+   * `done`. A merged handle's is both runs' (its own tracked work waits for
+   * their items).
+   */
+  #stopped(): Promise<unknown> {
+    if (this.#earlier !== undefined && this.#retry !== undefined) {
+      return Promise.all([this.#earlier.#stopped(), this.#retry.#stopped()]);
+    }
+    return Promise.allSettled(this.#work);
   }
 
   /**
@@ -888,6 +906,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     });
     run.#retried = new Set(items);
     run.#retry = retried as MapRun<unknown>;
+    run.#earlier = earlier as MapRun<unknown>;
     feedMerged(
       earlier as MapRun<unknown>,
       retried as MapRun<unknown>,

@@ -9,6 +9,7 @@ import type { AwsTarget } from "../../../src/targets/aws/aws_target.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
 import { readAllRecords } from "../../support/records.ts";
 import { itemEnds } from "../../support/item_ends.ts";
+import { endsWithin } from "../../support/ends_within.ts";
 import {
   inlineJobRunner,
   jobsNamed,
@@ -42,8 +43,9 @@ async function retryUntilWarned(
   run: MapRun<string>,
   warnings: string[],
   count: number,
+  signal?: AbortSignal,
 ): Promise<{ retrying: Promise<MapRun<string>> }> {
-  const retrying = run.retry({ progress: false });
+  const retrying = run.retry({ progress: false, ...(signal ? { signal } : {}) });
   retrying.catch(() => {});
   let settled = false;
   retrying.then(() => settled = true, () => settled = true);
@@ -104,6 +106,81 @@ Deno.test("AWS target: retry() after a cancel whose jobs had not stopped waits f
     await Promise.all(files.map((f) => releaseFile(f, "end")));
     await bed.close();
   }
+});
+
+/**
+ * Cancels a run whose jobs are slow to stop, retries it with a signal, holds a DescribeJobs of
+ * the retry's reading of the run (in its first look, or once the retry waits for the jobs),
+ * aborts the signal meanwhile, and checks that retry() rejects with the signal's reason, only
+ * once that reading has stopped polling, having submitted nothing.
+ */
+async function abortRetryDuringLook(when: "first look" | "wait"): Promise<void> {
+  const release = Promise.withResolvers<void>();
+  const held = Promise.withResolvers<void>();
+  const bed = await startTestBed(waitsForFile, {
+    permissions: { read: true },
+    wrapRunner: slowToStop(release.promise),
+  });
+  const { emu } = bed;
+  const files = [0, 1, 2].map((i) => `${bed.dir}/go-${i}`);
+  try {
+    const warnings: string[] = [];
+    const target = bed.target({ cancelStopWaitMs: 0, warn: (m) => warnings.push(m) });
+    const run = await mapRunning(target, files);
+    await run.cancel("No longer needed");
+    // Each reading of a run the target gives (the retry's), and whether it has stopped polling.
+    const stopped: boolean[] = [];
+    const collect = target.collect.bind(target);
+    target.collect = async <T>(runId: string, options?: Parameters<AwsTarget["collect"]>[1]) => {
+      const reading = await collect<T>(runId, options);
+      const k = stopped.push(false) - 1;
+      void target.stopped(reading as MapRun<unknown>).then(() => stopped[k] = true);
+      return reading;
+    };
+    const hold = () =>
+      emu.faults.add({
+        service: "batch",
+        operation: "DescribeJobs",
+        kind: "latency",
+        until: held.promise,
+      });
+    const stop = new AbortController();
+    let fault = when === "first look" ? hold() : undefined;
+    const { retrying } = await retryUntilWarned(
+      run,
+      warnings,
+      when === "wait" ? 2 : 1,
+      stop.signal,
+    );
+    fault ??= hold();
+    while (emu.faults.list().find((f) => f.id === fault)?.hits !== 1) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    let atRejection: boolean[] = [];
+    retrying.catch(() => atRejection = [...stopped]);
+    const reason = new Error("the retry is no longer wanted");
+    stop.abort(reason);
+    await endsWithin(
+      assert.rejects(retrying, (e) => e === reason),
+      60_000,
+      "the aborted retry's rejection",
+    );
+    assert.deepEqual(atRejection, [true], "the reading had stopped polling");
+    assert.equal(emu.count("batch", "SubmitJob"), 1, "the retry submitted nothing");
+  } finally {
+    held.resolve();
+    release.resolve();
+    await Promise.all(files.map((f) => releaseFile(f, "end")));
+    await bed.close();
+  }
+}
+
+Deno.test("AWS target: retry() whose signal aborts while it waits for the run's jobs rejects with the reason once its reading of the run has stopped polling", async () => {
+  await abortRetryDuringLook("wait");
+});
+
+Deno.test("AWS target: retry() whose signal aborts during its reading's first look at the run rejects with the reason once that reading has stopped", async () => {
+  await abortRetryDuringLook("first look");
 });
 
 Deno.test("AWS target: retry() after a cancel whose TerminateJob was dropped waits for the run's jobs, and submits nothing when they recorded every item", async () => {
