@@ -20,6 +20,7 @@ import {
 import { rebuildAdvice } from "../../targets/aws/batch/runtime_check.ts";
 import { inCliWords } from "./cli_words.ts";
 import { describeShippedFiles } from "../../job/shipped_files.ts";
+import type { Docker } from "../../docker/docker.ts";
 
 /**
  * A knot's function as text, such as `square (module, 1a2b3c4d)`.
@@ -101,18 +102,24 @@ export interface RunSnapshot {
  * @param knot The knot.
  * @returns Its runs' reader.
  */
-export function knotRuns(knot: LocalKnotInfo): {
+export function knotRuns(knot: LocalKnotInfo, docker?: Docker): {
   runs(): Promise<RunManifest[]>;
   collect(
     runId: string,
-    options?: { signal?: AbortSignal; finish?: boolean },
+    options?: {
+      signal?: AbortSignal;
+      finish?: boolean;
+      running?: () => Promise<ReadonlyMap<string, readonly unknown[]>>;
+    },
   ): Promise<MapRun<unknown>>;
   isLive(runId: string): Promise<boolean>;
-  /** A docker knot's: how many containers of each run run now (`dockerRuns`). */
-  runningContainers?(): Promise<Map<string, number>>;
+  /** A docker knot's: the containers of each run that run now (`dockerRuns`). */
+  runningContainers?(): Promise<ReadonlyMap<string, readonly unknown[]>>;
 } {
   const record = knot.record as unknown as DockerKnotRecord;
-  return record.target === "docker" ? dockerRuns({ root: knot.root, record }) : localRuns(knot);
+  return record.target === "docker"
+    ? dockerRuns({ root: knot.root, record }, docker)
+    : localRuns(knot);
 }
 
 /**
@@ -125,22 +132,31 @@ export function knotRuns(knot: LocalKnotInfo): {
  * ```
  *
  * @param knot The knot.
+ * @param options `docker`, the driver a docker knot's runs are read with.
  * @returns One snapshot per run, oldest first.
  */
-export async function snapshotRuns(knot: LocalKnotInfo): Promise<RunSnapshot[]> {
-  const reader = knotRuns(knot);
+export async function snapshotRuns(
+  knot: LocalKnotInfo,
+  options: { docker?: Docker } = {},
+): Promise<RunSnapshot[]> {
+  const reader = knotRuns(knot, options.docker);
   const snapshots: RunSnapshot[] = [];
-  // A docker knot's running containers, listed once for all its runs, at the first one stopped.
-  let running: Promise<Map<string, number>> | undefined;
+  // A docker knot's running containers, listed once for all its runs (at the first one no
+  // process drives): each run's reading takes its own from there, however many runs there are.
+  let listed: Promise<ReadonlyMap<string, readonly unknown[]>> | undefined;
+  const listing = reader.runningContainers && (() => listed ??= reader.runningContainers!());
   for (const manifest of await reader.runs()) {
     const stop = new AbortController();
     // Asked first: a run that ends meanwhile reads as finished, never as stopped.
     const live = await reader.isLive(manifest.runId);
-    const run = await reader.collect(manifest.runId, { signal: stop.signal, finish: false });
+    const run = await reader.collect(manifest.runId, {
+      signal: stop.signal,
+      finish: false,
+      ...(listing ? { running: listing } : {}),
+    });
     const stopped = !run.finished && !live;
     const containers = stopped
-      ? (await (running ??= lookedUp(reader.runningContainers?.())))
-        .get(manifest.runId)
+      ? (await lookedUp(listing?.())).get(manifest.runId)?.length
       : undefined;
     snapshots.push({
       manifest,
@@ -157,9 +173,9 @@ export async function snapshotRuns(knot: LocalKnotInfo): Promise<RunSnapshot[]> 
 
 /** A docker knot's running containers by run, or none when Docker cannot say (a look only). */
 async function lookedUp(
-  counts: Promise<Map<string, number>> | undefined,
-): Promise<Map<string, number>> {
-  return await counts?.catch(() => undefined) ?? new Map();
+  listing: Promise<ReadonlyMap<string, readonly unknown[]>> | undefined,
+): Promise<ReadonlyMap<string, readonly unknown[]>> {
+  return await listing?.catch(() => undefined) ?? new Map();
 }
 
 /**

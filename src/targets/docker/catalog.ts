@@ -18,13 +18,9 @@ import {
   type KnotLockHolder,
   REMOVING_LEFTOVERS,
 } from "../../store/knot_lock.ts";
-import {
-  CLOBBERING_FILE,
-  DOCKER_CONTAINER_LABELS,
-  dockerImageName,
-} from "../../store/local_knots.ts";
+import { CLOBBERING_FILE, dockerImageName } from "../../store/local_knots.ts";
 import { pathExists } from "../../util/read_text.ts";
-import type { DockerTarget } from "./docker_target.ts";
+import type { DockerTarget, RunContainer } from "./docker_target.ts";
 
 /** The mark a knot's clobber leaves until it is done (`store/local_knots.ts`). */
 export { CLOBBERING_FILE };
@@ -59,12 +55,13 @@ export interface DockerKnotRecord {
 /** A docker knot's runs, read without adopting the knot (see {@linkcode dockerRuns}). */
 export interface DockerRunsReader extends Pick<DockerTarget, "runs" | "collect" | "isLive"> {
   /**
-   * How many containers of each of the knot's runs are running now, by run
-   * id (runs with none are left out), from one `docker ps` over the knot's
+   * The containers of each of the knot's runs that run now, by run id (runs
+   * with none are left out), from one `docker ps` over the knot's
    * containers: a run whose process is gone may still have containers that
-   * run its items, which a `collect()` takes over.
+   * run its items, which a `collect()` takes over. A reading of several runs
+   * gives it to each `collect()` (its `running`), so Docker is asked once.
    */
-  runningContainers(): Promise<Map<string, number>>;
+  runningContainers(): Promise<ReadonlyMap<string, RunContainer[]>>;
 }
 
 /**
@@ -106,22 +103,9 @@ export function dockerRuns(
     runs: async () => await (await target()).runs(),
     collect: async (runId, options) => await (await target()).collect(runId, options),
     isLive: async (runId) => await (await target()).isLive(runId),
-    runningContainers: async () => {
-      // Running ones only: a container created but never started runs nothing until a
-      // collect() starts it.
-      const { stdout } = await docker.command([
-        "ps",
-        "--filter",
-        `label=${DOCKER_CONTAINER_LABELS.knot}=${knot.root}`,
-        "--format",
-        `{{.Label "${DOCKER_CONTAINER_LABELS.run}"}}`,
-      ]);
-      const counts = new Map<string, number>();
-      for (const runId of stdout.split("\n").filter((l) => l.trim() !== "")) {
-        counts.set(runId, (counts.get(runId) ?? 0) + 1);
-      }
-      return counts;
-    },
+    // Running ones only: a container created but never started runs nothing until a
+    // collect() starts it.
+    runningContainers: async () => await (await target()).runningContainers(),
   };
 }
 

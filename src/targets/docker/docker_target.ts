@@ -189,6 +189,18 @@ export interface DockerRunManifest extends RunManifest {
   };
 }
 
+/** How a docker run is collected: {@linkcode CollectOptions}, and a listing shared by several. */
+export interface DockerCollectOptions extends CollectOptions {
+  /**
+   * The knot's containers that run now, by run id
+   * ({@linkcode DockerTarget.runningContainers}), listed once for the runs
+   * read together (`cloudknot knot show`): the run's first look takes its
+   * own from there instead of asking Docker; later looks ask Docker.
+   * Called only when no process drives the run. @default {undefined}
+   */
+  running?: () => Promise<ReadonlyMap<string, RunContainer[]>>;
+}
+
 /** One slice of a run: the items one Batch array child (or single job) runs. */
 interface Child {
   /** Its job, as AWS would submit it (`aws/groups.ts`). */
@@ -952,17 +964,18 @@ export class DockerTarget implements Target {
     }
     args.push(
       "--format",
-      `{{.Names}}\t{{.Label "${CONTAINER_LABELS.index}"}}\t{{.Label "${CONTAINER_LABELS.attempt}"}}\t{{.State}}\t{{.CreatedAt}}`,
+      `{{.Names}}\t{{.Label "${CONTAINER_LABELS.index}"}}\t{{.Label "${CONTAINER_LABELS.attempt}"}}\t{{.State}}\t{{.CreatedAt}}\t{{.Label "${CONTAINER_LABELS.run}"}}`,
     );
     const { stdout } = await this.#o.docker.command(args);
     return stdout.split("\n").filter((l) => l.trim() !== "").map((line) => {
-      const [name, index, attempt, state, created] = line.split("\t");
+      const [name, index, attempt, state, created, runId] = line.split("\t");
       // A container just made is about to run (the driver of the run starts one no one started):
       // only one that exited has ended.
       const running = state !== "exited" && state !== "dead";
       const createdAt = dockerTime(created ?? "");
       return {
         name: name!,
+        runId: runId ?? "",
         index: Number(index),
         attempt: Number(attempt),
         running,
@@ -981,12 +994,12 @@ export class DockerTarget implements Target {
    * with `finish: false` the run is only read and followed, never driven,
    * for commands that only look.
    */
-  collect<T>(runId: string, options: CollectOptions = {}): Promise<MapRun<T>> {
+  collect<T>(runId: string, options: DockerCollectOptions = {}): Promise<MapRun<T>> {
     // A retry's handle covers the whole input, with the run it retries.
     return collectWhole(runId, (id) => this.#collectOne<T>(id, options));
   }
 
-  async #collectOne<T>(runId: string, options: CollectOptions): Promise<MapRun<T>> {
+  async #collectOne<T>(runId: string, options: DockerCollectOptions): Promise<MapRun<T>> {
     const dir = this.#runDir(runId);
     const store = new RunStore(dir);
     // A run id is a name in the knot's runs, never a path to another knot's.
@@ -1144,7 +1157,7 @@ export class DockerTarget implements Target {
       followed.show(runningItems(running, children, control));
     };
     // Before the handle is returned: its counts and view show what runs now.
-    await look(await this.#undriven(runId));
+    await look(await this.#undriven(runId, options.running));
     // A run that ended while no process drove it: its ended containers go before it is returned.
     if (run.finished && options.finish !== false) {
       await this.#tidy(dir, runId);
@@ -1171,6 +1184,7 @@ export class DockerTarget implements Target {
           lock = options.finish === false || holding() ? undefined : takeLock(dir);
           if (lock === undefined) {
             await sleep(FOLLOW_MS, signal).catch(() => {});
+            if (signal?.aborted) break;
             await look(await this.#undriven(runId));
             continue;
           }
@@ -1281,9 +1295,32 @@ export class DockerTarget implements Target {
    * no one saves what its other containers ended with, so a reader need not
    * wait for their attempts. `undefined` while a process drives it.
    */
-  async #undriven(runId: string): Promise<RunContainer[] | undefined> {
+  async #undriven(
+    runId: string,
+    listing?: () => Promise<ReadonlyMap<string, RunContainer[]>>,
+  ): Promise<RunContainer[] | undefined> {
     if (await this.isLive(runId)) return undefined;
+    if (listing !== undefined) return (await listing()).get(runId) ?? [];
     return await this.#containers({ [CONTAINER_LABELS.run]: runId }, { running: true });
+  }
+
+  /**
+   * The knot's containers that run now, by run id (runs with none left out),
+   * from one `docker ps`: for reading several of its runs at once
+   * (`collect`'s `running`) and telling what of each still runs.
+   *
+   * @example Usage
+   * ```ts ignore
+   * const running = await target.runningContainers();
+   * console.log(running.get(runId)?.length ?? 0);
+   * ```
+   */
+  async runningContainers(): Promise<Map<string, RunContainer[]>> {
+    const byRun = new Map<string, RunContainer[]>();
+    for (const c of await this.#containers({}, { running: true })) {
+      byRun.set(c.runId, [...byRun.get(c.runId) ?? [], c]);
+    }
+    return byRun;
   }
 
   /** The knot's image and folder, and what each container runs with. */
@@ -1721,8 +1758,10 @@ function range(child: Child): number[] {
 }
 
 /** One of a run's containers, as `docker ps` lists it. */
-interface RunContainer {
+export interface RunContainer {
   name: string;
+  /** The run it runs. */
+  runId: string;
   /** The first item of its slice. */
   index: number;
   attempt: number;
