@@ -54,14 +54,31 @@ async function retryUntilWarned(
   return { retrying };
 }
 
-Deno.test("AWS target: retry() after a cancel whose jobs had not stopped waits for them, then runs again only the items still without a result", async () => {
-  // The containers take their time to stop: the stop reaches them only once `release` resolves.
+/** What {@linkcode withCancelledRun} gives its test. */
+interface CancelledRun {
+  emu: TestBed["emu"];
+  target: AwsTarget;
+  /** The run, cancelled: items 0 and 1 ran, item 2 waited. */
+  run: MapRun<string>;
+  /** The files the items wait for, by item. */
+  files: string[];
+  /** The target's warnings so far. */
+  warnings: string[];
+  /** Lets the run's jobs stop. */
+  release: () => void;
+}
+
+/**
+ * Runs `test` on a run of three items, a job each waiting for its file, cancelled while items 0
+ * and 1 ran on a test bed whose jobs take their time to stop (the stop reaches them only once
+ * `release` is called), so that the cancel could not confirm they stopped; closes the bed.
+ */
+async function withCancelledRun(test: (cancelled: CancelledRun) => Promise<void>): Promise<void> {
   const release = Promise.withResolvers<void>();
   const bed = await startTestBed(waitsForFile, {
     permissions: { read: true },
     wrapRunner: slowToStop(release.promise),
   });
-  const { emu } = bed;
   const files = [0, 1, 2].map((i) => `${bed.dir}/go-${i}`);
   try {
     const warnings: string[] = [];
@@ -69,6 +86,16 @@ Deno.test("AWS target: retry() after a cancel whose jobs had not stopped waits f
     // Items 0 and 1 run, item 2 waits.
     const run = await mapRunning(target, files);
     await run.cancel("No longer needed");
+    await test({ emu: bed.emu, target, run, files, warnings, release: () => release.resolve() });
+  } finally {
+    release.resolve();
+    await Promise.all(files.map((f) => releaseFile(f, "end")));
+    await bed.close();
+  }
+}
+
+Deno.test("AWS target: retry() after a cancel whose jobs had not stopped waits for them, then runs again only the items still without a result", async () => {
+  await withCancelledRun(async ({ emu, target, run, files, warnings, release }) => {
     assert.deepEqual(itemEnds(await run.settled()), ["cancelled", "cancelled", "cancelled"]);
     assert.equal(warnings.length, 1, "the cancel could not confirm the jobs stopped");
     // Item 0 ends after the cancel, before its job stops: its success is recorded.
@@ -85,7 +112,7 @@ Deno.test("AWS target: retry() after a cancel whose jobs had not stopped waits f
     );
     assert.ok(warnings[1]!.endsWith("to stop waiting, abort the retry's signal (the jobs go on)"));
 
-    release.resolve();
+    release();
     // Once the run's jobs have stopped the retry submits items 1 and 2; only then are their
     // files written, so that item 1's stopping job cannot read its file first.
     while (emu.count("batch", "SubmitJob") < 2) await new Promise((r) => setTimeout(r, 50));
@@ -101,11 +128,7 @@ Deno.test("AWS target: retry() after a cancel whose jobs had not stopped waits f
       .map((r) => r.index).sort();
     assert.deepEqual(retryInputs, [0, 1]);
     assert.equal(emu.count("batch", "SubmitJob"), 2);
-  } finally {
-    release.resolve();
-    await Promise.all(files.map((f) => releaseFile(f, "end")));
-    await bed.close();
-  }
+  });
 });
 
 /**
@@ -115,64 +138,58 @@ Deno.test("AWS target: retry() after a cancel whose jobs had not stopped waits f
  * once that reading has stopped polling, having submitted nothing.
  */
 async function abortRetryDuringLook(when: "first look" | "wait"): Promise<void> {
-  const release = Promise.withResolvers<void>();
-  const held = Promise.withResolvers<void>();
-  const bed = await startTestBed(waitsForFile, {
-    permissions: { read: true },
-    wrapRunner: slowToStop(release.promise),
+  await withCancelledRun(async (cancelled) => {
+    // Released before the bed closes, whatever the test did: a held answer would hold it open.
+    const held = Promise.withResolvers<void>();
+    await abortDuringHeldLook(cancelled, when, held.promise).finally(() => held.resolve());
   });
-  const { emu } = bed;
-  const files = [0, 1, 2].map((i) => `${bed.dir}/go-${i}`);
-  try {
-    const warnings: string[] = [];
-    const target = bed.target({ cancelStopWaitMs: 0, warn: (m) => warnings.push(m) });
-    const run = await mapRunning(target, files);
-    await run.cancel("No longer needed");
-    // Each reading of a run the target gives (the retry's), and whether it has stopped polling.
-    const stopped: boolean[] = [];
-    const collect = target.collect.bind(target);
-    target.collect = async <T>(runId: string, options?: Parameters<AwsTarget["collect"]>[1]) => {
-      const reading = await collect<T>(runId, options);
-      const k = stopped.push(false) - 1;
-      void target.stopped(reading as MapRun<unknown>).then(() => stopped[k] = true);
-      return reading;
-    };
-    const hold = () =>
-      emu.faults.add({
-        service: "batch",
-        operation: "DescribeJobs",
-        kind: "latency",
-        until: held.promise,
-      });
-    const stop = new AbortController();
-    let fault = when === "first look" ? hold() : undefined;
-    const { retrying } = await retryUntilWarned(
-      run,
-      warnings,
-      when === "wait" ? 2 : 1,
-      stop.signal,
-    );
-    fault ??= hold();
-    while (emu.faults.list().find((f) => f.id === fault)?.hits !== 1) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    let atRejection: boolean[] = [];
-    retrying.catch(() => atRejection = [...stopped]);
-    const reason = new Error("the retry is no longer wanted");
-    stop.abort(reason);
-    await endsWithin(
-      assert.rejects(retrying, (e) => e === reason),
-      60_000,
-      "the aborted retry's rejection",
-    );
-    assert.deepEqual(atRejection, [true], "the reading had stopped polling");
-    assert.equal(emu.count("batch", "SubmitJob"), 1, "the retry submitted nothing");
-  } finally {
-    held.resolve();
-    release.resolve();
-    await Promise.all(files.map((f) => releaseFile(f, "end")));
-    await bed.close();
+}
+
+/** {@linkcode abortRetryDuringLook}'s steps, DescribeJobs held until `held` settles. */
+async function abortDuringHeldLook(
+  { emu, target, run, warnings }: CancelledRun,
+  when: "first look" | "wait",
+  held: Promise<void>,
+): Promise<void> {
+  // Each reading of a run the target gives (the retry's), and whether it has stopped polling.
+  const stopped: boolean[] = [];
+  const collect = target.collect.bind(target);
+  target.collect = async <T>(runId: string, options?: Parameters<AwsTarget["collect"]>[1]) => {
+    const reading = await collect<T>(runId, options);
+    const k = stopped.push(false) - 1;
+    void target.stopped(reading as MapRun<unknown>).then(() => stopped[k] = true);
+    return reading;
+  };
+  const hold = () =>
+    emu.faults.add({
+      service: "batch",
+      operation: "DescribeJobs",
+      kind: "latency",
+      until: held,
+    });
+  const stop = new AbortController();
+  let fault = when === "first look" ? hold() : undefined;
+  const { retrying } = await retryUntilWarned(
+    run,
+    warnings,
+    when === "wait" ? 2 : 1,
+    stop.signal,
+  );
+  fault ??= hold();
+  while (emu.faults.list().find((f) => f.id === fault)?.hits !== 1) {
+    await new Promise((r) => setTimeout(r, 20));
   }
+  let atRejection: boolean[] = [];
+  retrying.catch(() => atRejection = [...stopped]);
+  const reason = new Error("the retry is no longer wanted");
+  stop.abort(reason);
+  await endsWithin(
+    assert.rejects(retrying, (e) => e === reason),
+    60_000,
+    "the aborted retry's rejection",
+  );
+  assert.deepEqual(atRejection, [true], "the reading had stopped polling");
+  assert.equal(emu.count("batch", "SubmitJob"), 1, "the retry submitted nothing");
 }
 
 Deno.test("AWS target: retry() whose signal aborts while it waits for the run's jobs rejects with the reason once its reading of the run has stopped polling", async () => {
