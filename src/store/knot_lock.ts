@@ -272,6 +272,34 @@ export async function knotLockHeld(
 export const REMOVING_LEFTOVERS = "removes the containers and images its clobber left";
 
 /**
+ * What a docker knot's create does holding the knot's lock, as its waiters
+ * are told, and as what lists knots tells a knot being created from one
+ * being clobbered (both have no record for a time).
+ *
+ * @example Usage
+ * ```ts
+ * import { CREATING_KNOT } from "./knot_lock.ts";
+ *
+ * console.log(CREATING_KNOT); // "creates it (writes its build directory, builds its image)"
+ * ```
+ */
+export const CREATING_KNOT = "creates it (writes its build directory, builds its image)";
+
+/**
+ * What a docker knot's clobber does holding the knot's lock, as its waiters
+ * are told, and as what lists knots tells a knot being clobbered (its record
+ * removed already) from one being created.
+ *
+ * @example Usage
+ * ```ts
+ * import { CLOBBERING_KNOT } from "./knot_lock.ts";
+ *
+ * console.log(CLOBBERING_KNOT); // "clobbers it"
+ * ```
+ */
+export const CLOBBERING_KNOT = "clobbers it";
+
+/**
  * Runs `body` while no docker knot is in the folder `root`, and none can be
  * made there meanwhile: for what removes a gone knot's leftovers (the
  * containers and images named after its folder, which a create of the knot

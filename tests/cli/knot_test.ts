@@ -1,6 +1,19 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, cliHere, cliInTerminal, hasScript, JOBS, ndjson, withHome } from "./helpers.ts";
+import {
+  childEnv,
+  cli,
+  cliHere,
+  type CliHome,
+  cliInTerminal,
+  hasScript,
+  JOBS,
+  ndjson,
+  recordingIo,
+  withHome,
+} from "./helpers.ts";
+import { runCommandLine } from "../../src/cli/main.ts";
+import { CLOBBERING_KNOT, CREATING_KNOT, holdingKnot } from "../../src/store/knot_lock.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { type AwsKnotRecord, writeAwsKnot } from "../../src/targets/aws/catalog.ts";
 import { withAwsHome } from "./aws_helpers.ts";
@@ -226,10 +239,7 @@ Deno.test("knot clobber --repo says it takes only the knot's image tags from a r
 
 Deno.test("knot clobber of a docker knot whose create stopped before it recorded the knot refuses an AWS knot's flags before it removes anything", async () => {
   await withHome(async (home) => {
-    // What such a create leaves: the knot's folder with its lock's file, and no knot.json.
-    const root = join(home.env.CLOUDKNOT_LOCAL_DIR!, "dying");
-    await Deno.mkdir(root, { recursive: true, mode: 0o700 });
-    await Deno.writeTextFile(join(root, "knot.lock"), "", { mode: 0o600 });
+    const root = await unfinishedFolder(home, "dying");
     const listed = await cliHere(home, ["knot", "list"]);
     assert.match(listed.stdout, /^dying +docker \(create unfinished\)/m);
     for (const flag of ["--keep-data", "--repo"]) {
@@ -238,5 +248,93 @@ Deno.test("knot clobber of a docker knot whose create stopped before it recorded
       assert.match(r.stderr, new RegExp(`${flag}: for a knot on AWS only`));
       assert.ok(await Deno.stat(join(root, "knot.lock")).then(() => true, () => false));
     }
+  });
+});
+
+/** What a docker create stopped before it recorded the knot leaves: its folder and lock's file. */
+async function unfinishedFolder(home: CliHome, name: string): Promise<string> {
+  const root = join(home.env.CLOUDKNOT_LOCAL_DIR!, name);
+  await Deno.mkdir(root, { recursive: true, mode: 0o700 });
+  await Deno.writeTextFile(join(root, "knot.lock"), "", { mode: 0o600 });
+  return root;
+}
+
+Deno.test("knot list and knot show say a docker knot with no record is being clobbered while its clobber holds its lock, and being created only while a create holds it", async () => {
+  await withHome(async (home) => {
+    const root = await unfinishedFolder(home, "held");
+    const onWait = () => assert.fail("nothing else holds the lock");
+    // A clobber that removed the knot's record already holds its lock (as the clobber writes it).
+    await holdingKnot(root, async () => {
+      const listed = await cliHere(home, ["knot", "list"]);
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.match(listed.stdout, /^held +docker \(being clobbered\) /m);
+      assert.match(listed.stderr, /Docker knot held is being clobbered by another process \(in /);
+      const json = JSON.parse((await cliHere(home, ["knot", "list", "--json"])).stdout);
+      assert.equal(json[0].creating, false);
+      assert.equal(json[0].clobberRunning, true);
+      const shown = await cliHere(home, ["knot", "show", "held"]);
+      assert.equal(shown.code, 1);
+      assert.match(
+        shown.stderr,
+        new RegExp(
+          `Docker knot held is being clobbered by another process \\(in .*held: process ` +
+            `${Deno.pid}, since [^)]+\\): it is gone once that process has finished`,
+        ),
+      );
+      assert.doesNotMatch(shown.stderr, /being created/);
+    }, { make: false, doing: CLOBBERING_KNOT, onWait });
+    // A create holds it.
+    await holdingKnot(root, async () => {
+      const listed = await cliHere(home, ["knot", "list"]);
+      assert.match(listed.stdout, /^held +docker \(being created\) /m);
+      const json = JSON.parse((await cliHere(home, ["knot", "list", "--json"])).stdout);
+      assert.equal(json[0].creating, true);
+      assert.equal(json[0].clobberRunning, false);
+      const shown = await cliHere(home, ["knot", "show", "held"]);
+      assert.match(shown.stderr, /Docker knot held is being created by another process \(in /);
+    }, { make: false, doing: CREATING_KNOT, onWait });
+  });
+});
+
+Deno.test("knot clobber of what a stopped docker create left removes nothing, and says to clobber again, when a create of the knot recorded it while the clobber asked for confirmation", async () => {
+  await withHome(async (home) => {
+    const root = await unfinishedFolder(home, "raced");
+    const record = JSON.stringify({
+      name: "raced",
+      target: "docker",
+      image: "cloudknot/raced-docker-0:local",
+      hash: "0".repeat(64),
+      kind: "module",
+      functionName: "square",
+      createdAt: 0,
+      updatedAt: 0,
+    });
+    const { io, out } = recordingIo(childEnv(home.env));
+    // The user answers once a create of the knot, started after the clobber looked at the
+    // folder, has finished (holding the knot's lock, as a create does).
+    const answer = new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        assert.match(out.stderr, /Delete unfinished docker knot raced .*\? \[y\/N\] $/);
+        await holdingKnot(root, () => Deno.writeTextFile(join(root, "knot.json"), record), {
+          make: true,
+          doing: CREATING_KNOT,
+          onWait: () => assert.fail("the clobber holds no lock while it asks"),
+        });
+        controller.enqueue(new TextEncoder().encode("y\n"));
+        controller.close();
+      },
+    }, { highWaterMark: 0 });
+    const code = await runCommandLine(["knot", "clobber", "raced"], {
+      io: { ...io, stdin: { readable: () => answer, isTerminal: () => true }, noColor: true },
+    });
+    assert.equal(code, 1, out.stderr);
+    assert.equal(out.stdout, "");
+    assert.match(
+      out.stderr.replace(/\s+/g, " "),
+      /Nothing was deleted: a create of docker knot raced finished and recorded the knot \(in .*raced\) while this waited, so it is no longer what a stopped create left\. `cloudknot knot show raced` shows it; `cloudknot knot clobber raced` again clobbers it, with its runs/,
+    );
+    const left = (await Array.fromAsync(Deno.readDir(root))).map((e) => e.name).sort();
+    assert.deepEqual(left, ["knot.json", "knot.lock"]);
+    assert.equal(await Deno.readTextFile(join(root, "knot.json")), record);
   });
 });

@@ -142,11 +142,23 @@ async function forgetIncomplete(
   return 0;
 }
 
-/** Removes what a create of a docker knot killed before it recorded the knot left. */
+/**
+ * Removes what a create of a docker knot killed before it recorded the knot
+ * left; nothing, saying so, when a create of it recorded the knot meanwhile.
+ */
 async function clobberUnfinished(ctx: CommandContext, name: string, root: string): Promise<number> {
   const what = `unfinished docker knot ${name} (its folder ${root}, and its image if it was built)`;
   if (!await confirmDeletion(ctx, what)) return 1;
-  await clobberUnfinishedDockerKnot({ name, root }, cliDocker(ctx), cliWarn(ctx));
+  if (!await clobberUnfinishedDockerKnot({ name, root }, cliDocker(ctx), cliWarn(ctx))) {
+    // A create of the knot finished since it was looked at: that knot was never confirmed.
+    await ctx.log(
+      `Nothing was deleted: a create of docker knot ${name} finished and recorded the knot (in ` +
+        `${root}) while this waited, so it is no longer what a stopped create left. ` +
+        `\`cloudknot knot show ${name}\` shows it; \`cloudknot knot clobber ${name}\` again ` +
+        `clobbers it, with its runs`,
+    );
+    return 1;
+  }
   await ctx.print(`Clobbered ${what}`);
   return 0;
 }

@@ -34,6 +34,16 @@ import { clobberLabel, printList } from "../common/table.ts";
 import { resolveTarget } from "../common/target.ts";
 import type { CommandContext } from "../common/command.ts";
 
+/** How a docker knot that was never finished is listed: by what the process holding it does. */
+function unfinishedLabel(found: UnfinishedDockerKnot): string {
+  if (!found.running) return "(create unfinished)";
+  return found.activity === "creating"
+    ? "(being created)"
+    : found.activity === "clobbering"
+    ? "(being clobbered)"
+    : "(in use by another process)";
+}
+
 /**
  * Runs `knotList` (see its declaration, `../commands/knot_list.ts`).
  *
@@ -48,7 +58,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (target !== "aws") {
     const unrecorded: string[] = [];
     const knots = await listLocalKnots({ env: ctx.io.env }, damaged, unrecorded);
-    // A docker knot whose create was killed (or failed) before it recorded it (or runs now): listed as such.
+    // A docker knot whose create was killed (or failed) before it recorded it (or a create or a
+    // clobber of it runs now): listed as such.
     for (const name of target === undefined || target === "docker" ? unrecorded : []) {
       const found = await unfinishedDockerKnot(join(localKnotsDir({ env: ctx.io.env }), name));
       if (found === undefined) continue;
@@ -59,13 +70,14 @@ export async function run(ctx: CommandContext): Promise<number> {
           target: "docker",
           dir: found.root,
           unfinished: true,
-          creating: found.running,
+          creating: found.activity === "creating",
+          clobberRunning: found.activity === "clobbering",
           runs: 0,
           lastRun: null,
         },
         cells: [
           name,
-          `docker ${found.running ? "(being created)" : "(create unfinished)"}`,
+          `docker ${unfinishedLabel(found)}`,
           "-",
           "-",
           "-",

@@ -181,7 +181,8 @@ async function refuseUnfinished(ctx: CommandContext, name: string): Promise<void
 
 /**
  * A docker knot that was never finished (`unfinishedDockerKnot`): a create
- * of it stopped before it recorded the knot, or one runs now. Its message
+ * of it stopped before it recorded the knot, or a create or a clobber of it
+ * runs now. Its message
  * says which, and what to do ({@linkcode unfinishedKnotWords}).
  *
  * @example Usage
@@ -190,14 +191,14 @@ async function refuseUnfinished(ctx: CommandContext, name: string): Promise<void
  * ```
  */
 export class UnfinishedKnotError extends CloudknotInputError {
-  /** Its folder, and whether a process creates it now. */
+  /** Its folder, and whether a process creates or clobbers it now. */
   readonly unfinished: UnfinishedDockerKnot;
 
   /**
    * Makes the error.
    *
    * @param name The knot's name.
-   * @param unfinished Its folder, and whether a process creates it now.
+   * @param unfinished Its folder, and whether a process creates or clobbers it now.
    */
   constructor(name: string, unfinished: UnfinishedDockerKnot) {
     super(unfinishedKnotWords(name, unfinished), { field: "name" });
@@ -208,7 +209,8 @@ export class UnfinishedKnotError extends CloudknotInputError {
 
 /**
  * What to say of a docker knot that was never finished: that another
- * process creates it now, or that a create of it stopped, and what makes it
+ * process creates it now (or clobbers it, its record removed already, or
+ * holds it doing something else), or that a create of it stopped, and what makes it
  * or removes what it left, in the command line's words.
  *
  * @example Usage
@@ -217,17 +219,27 @@ export class UnfinishedKnotError extends CloudknotInputError {
  * ```
  *
  * @param name The knot's name.
- * @param unfinished Its folder, and whether a process creates it now.
+ * @param unfinished Its folder, and whether a process creates or clobbers it now.
  * @returns The words.
  */
 export function unfinishedKnotWords(name: string, unfinished: UnfinishedDockerKnot): string {
-  const { root, running, holder } = unfinished;
+  const { root, running, activity, holder } = unfinished;
   if (running) {
-    return `Docker knot ${name} is being created by another process (in ${root}${
+    const where = `(in ${root}${
       holder === undefined
         ? ""
         : `: process ${holder.pid}, since ${new Date(holder.since).toISOString()}`
-    }): run this again once it has finished`;
+    })`;
+    if (activity === "clobbering") {
+      return `Docker knot ${name} is being clobbered by another process ${where}: it is gone ` +
+        `once that process has finished`;
+    }
+    return activity === "creating"
+      ? `Docker knot ${name} is being created by another process ${where}: run this again ` +
+        `once it has finished`
+      : `Docker knot ${name} has no record (knot.json) while another process holds its lock ` +
+        `${where}${holder === undefined ? "" : `, which ${holder.doing}`}: run this again once ` +
+        `it has finished`;
   }
   return `Docker knot ${name} was never finished: a \`cloudknot knot create\` or \`cloudknot ` +
     `map\` of it stopped (it was killed, or failed) before it recorded the knot, leaving its folder ${root}. ` +

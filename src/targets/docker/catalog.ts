@@ -13,7 +13,11 @@ import type { ArtifactSources } from "../../job/artifact_sources.ts";
 import type { FunctionKind } from "../../job/function_artifact.ts";
 import type { Permissions } from "../../job/permissions.ts";
 import {
+  CLOBBERING_KNOT,
+  CREATING_KNOT,
+  holdingKnot,
   KNOT_LOCK_FILE,
+  knotBusyNotice,
   knotLockHeld,
   type KnotLockHolder,
   REMOVING_LEFTOVERS,
@@ -149,8 +153,16 @@ export async function dockerClobberState(root: string): Promise<DockerClobberSta
 export interface UnfinishedDockerKnot {
   /** The knot's folder. */
   root: string;
-  /** A process holds the knot's lock now: it is creating the knot (or clobbering it). */
+  /** A process holds the knot's lock now (see `activity`). */
   running: boolean;
+  /**
+   * What the process holding the knot's lock does, when `running`, as it
+   * wrote it (its holder's `doing`): `"creating"` the knot, `"clobbering"` it
+   * (a clobber that removed its record already, or that removes what a
+   * stopped create left), or `"other"` (it adopts the knot, builds its image
+   * for a map, or has not said).
+   */
+  activity?: "creating" | "clobbering" | "other";
   /** Who holds it, when it said. */
   holder?: KnotLockHolder;
 }
@@ -162,14 +174,17 @@ export interface UnfinishedDockerKnot {
  * leaves it so (its build directory and image perhaps made), and so does a
  * clobber killed once it removed the record. A create of the knot again makes
  * it anew in that folder; {@linkcode clobberUnfinishedDockerKnot} removes
- * what it left. `running` when a process holds the knot's lock now (a create
- * under way); `undefined` for a knot's folder, a folder of no docker knot, or
- * one a process removing a gone knot's leftovers holds for that time.
+ * what it left. `running` when a process holds the knot's lock now, and its
+ * `activity` what that process said it does: a create under way, or a
+ * clobber (which removes the record before the folder); `undefined` for a
+ * knot's folder, a folder of no docker knot, or one a process removing a
+ * gone knot's leftovers holds for that time.
  *
  * @example Usage
  * ```ts ignore
  * const unfinished = await unfinishedDockerKnot("/home/me/.cloudknot/local/squares");
  * if (unfinished?.running === false) console.log("a create of it was stopped");
+ * if (unfinished?.activity === "clobbering") console.log("being clobbered");
  * ```
  *
  * @param root The knot's folder.
@@ -179,38 +194,58 @@ export async function unfinishedDockerKnot(
   root: string,
 ): Promise<UnfinishedDockerKnot | undefined> {
   if (
-    await pathExists(join(root, "knot.json"), { followLinks: false }) ||
+    await recorded(root) ||
     !await pathExists(join(root, KNOT_LOCK_FILE), { followLinks: false })
   ) {
     return undefined;
   }
   const held = await knotLockHeld(root);
-  if (held?.holder?.doing === REMOVING_LEFTOVERS) return undefined;
-  return { root, running: held !== undefined, ...(held?.holder ? { holder: held.holder } : {}) };
+  if (held === undefined) return { root, running: false };
+  const doing = held.holder?.doing;
+  if (doing === REMOVING_LEFTOVERS) return undefined;
+  const activity = doing === CREATING_KNOT
+    ? "creating"
+    : doing === CLOBBERING_KNOT
+    ? "clobbering"
+    : "other";
+  return { root, running: true, activity, ...(held.holder ? { holder: held.holder } : {}) };
+}
+
+/** Whether the folder `root` holds a docker knot's record (`knot.json`). */
+function recorded(root: string): Promise<boolean> {
+  return pathExists(join(root, "knot.json"), { followLinks: false });
 }
 
 /**
  * Removes what a docker knot that was never finished
  * ({@linkcode unfinishedDockerKnot}) left, as its clobber removes a knot: its
  * containers, its image (named after its folder) and its folder, holding the
- * knot's lock (a create of it meanwhile finishes first).
+ * knot's lock (a create of it meanwhile finishes first). Holding it, it looks
+ * again: when the folder holds the knot's record by then (a create of the
+ * knot started and finished since the caller looked, while its user was
+ * asked to confirm, say, or while this waited for the lock), it removes
+ * nothing and resolves to `false`, as that knot is a knot now, whose own
+ * clobber is what removes it.
  *
  * @example Usage
  * ```ts ignore
- * await clobberUnfinishedDockerKnot({ name: "squares", root }, new Docker(), console.warn);
+ * if (!await clobberUnfinishedDockerKnot({ name: "squares", root }, new Docker(), console.warn)) {
+ *   console.warn("a create of squares finished meanwhile: nothing was removed");
+ * }
  * ```
  *
  * @param knot The knot's name and folder.
  * @param docker The docker driver.
  * @param warn Where the notice that it waits for another process goes.
+ * @returns Whether it removed what was left; `false` when the knot was recorded meanwhile.
  */
 export async function clobberUnfinishedDockerKnot(
   knot: { name: string; root: string },
   docker: Docker,
   warn: (message: string) => void,
-): Promise<void> {
+): Promise<boolean> {
   const { DockerTarget } = await import("./docker_target.ts");
-  await new DockerTarget({
+  const target = new DockerTarget({
     knot: knot.name,
     root: knot.root,
     image: `cloudknot/${await dockerImageName(knot.root)}:local`,
@@ -218,5 +253,22 @@ export async function clobberUnfinishedDockerKnot(
     attempts: 1,
     docker,
     warn,
-  }).clobber();
+  });
+  return await holdingKnot(knot.root, async () => {
+    if (await recorded(knot.root)) return false;
+    await DockerTarget.clobberHeld(target);
+    return true;
+  }, {
+    make: false,
+    doing: CLOBBERING_KNOT,
+    onWait: (holder) =>
+      warn(
+        knotBusyNotice(
+          knot.name,
+          knot.root,
+          "removes what a stopped create of it left, unless the knot is recorded by then",
+          holder,
+        ),
+      ),
+  });
 }

@@ -36,7 +36,7 @@ import type { LocalKnotSpec } from "../local/local_knot.ts";
 import { DockerTarget, type DockerTargetOptions } from "./docker_target.ts";
 import { CLOBBERING_FILE, type DockerKnotRecord, unfinishedDockerKnot } from "./catalog.ts";
 import { pathExists } from "../../util/read_text.ts";
-import { holdingKnot, knotBusyNotice } from "../../store/knot_lock.ts";
+import { CREATING_KNOT, holdingKnot, knotBusyNotice } from "../../store/knot_lock.ts";
 import { refuseMissingNetwork } from "./knot_options.ts";
 
 /** The tag of a docker knot's image. */
@@ -135,7 +135,7 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
   // An adoption does not make again the folder of a knot clobbered meanwhile.
   return await holdingKnot(root, () => openHeld(spec, { root, store, fresh, given }), {
     make: fresh,
-    doing: fresh ? "creates it (writes its build directory, builds its image)" : "adopts it",
+    doing: fresh ? CREATING_KNOT : "adopts it",
     onWait: (holder) =>
       (spec.warn ?? console.warn)(
         knotBusyNotice(
@@ -185,6 +185,10 @@ async function savedRecord(
       unfinished === undefined
         ? `There is no docker knot named "${spec.name}" to adopt: pass func, or module and ` +
           `exportName, to create it`
+        : unfinished.activity === "clobbering"
+        ? `Docker knot "${spec.name}" is being clobbered by another process now (in ` +
+          `${store.root}): there is no knot to adopt. Pass func, or module and exportName, to ` +
+          `create it anew (the create waits for that clobber to finish)`
         : `Docker knot "${spec.name}" was never finished: a create of it ${
           unfinished.running ? "runs in another process now" : "stopped (it was killed, or failed)"
         } before it recorded the knot, in ${store.root}. Pass func, or module and exportName, ` +

@@ -42,6 +42,7 @@ import {
 } from "../../job/payload.ts";
 import { DEFAULT_PERMISSIONS, type Permissions, permissionsText } from "../../job/permissions.ts";
 import {
+  CLOBBERING_KNOT,
   holdingKnot,
   KNOT_LOCK_FILE,
   knotBusyNotice,
@@ -1586,7 +1587,7 @@ export class DockerTarget implements Target {
   async clobber(): Promise<void> {
     await holdingKnot(this.#o.root, () => this.#clobber(), {
       make: false,
-      doing: "clobbers it",
+      doing: CLOBBERING_KNOT,
       onWait: (holder) =>
         (this.#o.warn ?? console.warn)(
           knotBusyNotice(this.#o.knot, this.#o.root, "clobbers it", holder),
@@ -1597,7 +1598,9 @@ export class DockerTarget implements Target {
   /**
    * Removes the knot as {@linkcode DockerTarget.clobber} does, the caller
    * holding the knot's lock already: for what finds a clobber that stopped
-   * part-way (its mark, {@linkcode CLOBBERING_FILE}) while it holds the lock.
+   * part-way (its mark, {@linkcode CLOBBERING_FILE}) while it holds the lock,
+   * and for the clobber of what a stopped create left, which looks first,
+   * holding it, that no create recorded the knot meanwhile.
    *
    * @example Usage
    * ```ts ignore

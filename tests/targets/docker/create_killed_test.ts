@@ -44,6 +44,7 @@ dockerTest(
           dir: root,
           unfinished: true,
           creating: false,
+          clobberRunning: false,
           runs: 0,
           lastRun: null,
         });
