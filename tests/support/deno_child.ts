@@ -1,6 +1,8 @@
 // Running deno in a new process, for tests of what a process that did not
 // make a knot sees when it opens it (a Knot adopted by name, the CLI).
 
+import { endChild } from "./processes.ts";
+
 /** How a deno process ended and what it wrote. */
 export interface ChildOutput {
   /** Its exit code. */
@@ -111,12 +113,7 @@ async function startReading(
       out += value;
     }
   } catch (e) {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // It ended already.
-    }
-    await child.status;
+    await endChild(child, "SIGKILL");
     throw e;
   } finally {
     await reader.cancel();

@@ -57,3 +57,24 @@ export async function goneWithin(pid: number, ms: number): Promise<boolean> {
   }
   return !(await running(pid));
 }
+
+/**
+ * Sends `signal` to `child` unless it has ended already (`kill` throws then:
+ * `docker events` ends by itself when dockerd restarts, say), and waits for
+ * it to end: for a test's cleanup, which must not hide the test's own error.
+ *
+ * @param child The child.
+ * @param signal What to send it.
+ * @returns How it ended.
+ */
+export async function endChild(
+  child: Deno.ChildProcess,
+  signal: Deno.Signal = "SIGTERM",
+): Promise<Deno.CommandStatus> {
+  try {
+    child.kill(signal);
+  } catch {
+    // It has ended already.
+  }
+  return await child.status;
+}

@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { bcrypt } from "../deps.ts";
+import { endChild } from "./processes.ts";
 
 /** Options of {@linkcode startRegistry}. */
 export interface RegistryOptions {
@@ -98,12 +99,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
   const close = async () => {
     if (closed) return;
     closed = true;
-    try {
-      child.kill("SIGTERM");
-    } catch {
-      // It has already exited.
-    }
-    await child.status;
+    await endChild(child);
     await drained;
     await Deno.remove(dir, { recursive: true });
   };
