@@ -70,8 +70,11 @@ for (const jobType of ["array", "independent"] as const) {
 }
 
 Deno.test("a retry's jobs that AWS Batch cannot place (past the compute environment's maxvCpus, or on no instance type) are told of and cancelled with the retry's own options (run.retry, cloudknot retry), its run's with the knot's", async () => {
+  // A Batch second is 8 ms here: a job blocked for the queue's time limit (600 s) is cancelled
+  // 4.8 s after Batch gave its reason, past the command line's second poll round (2 s apart, its
+  // first seeing the job SUBMITTED), which must see it waiting to tell of it.
   const bed = await startTestBed((x: number) => x + 1, {
-    emulator: { runner: inlineJobRunner((x: number) => x + 1), timeLimitSecondMs: 3 },
+    emulator: { runner: inlineJobRunner((x: number) => x + 1), timeLimitSecondMs: 8 },
   });
   const { emu, session } = bed;
   try {
