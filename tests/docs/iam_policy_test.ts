@@ -150,7 +150,16 @@ Deno.test("the policy covers every operation the AWS client layer can send", () 
 
 dockerTest("the policy allows every AWS call of a knot's whole life on the emulator", async () => {
   const baseImage = await ensureBaseImage();
-  const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 10, tickMs: 10 });
+  // IAM shows a role at once here: the knot's jobs assume its new job role within a moment of its
+  // creation (an emulated Fargate job starts in milliseconds, a real one in tens of seconds), and
+  // with one attempt a job that came before IAM's propagation would fail (docs/aws.md), a matter of
+  // timing, not of the policy this test checks.
+  const emu = await startEmulator({
+    runner: "docker",
+    ceValidDelayMs: 10,
+    tickMs: 10,
+    iamPropagationMs: 0,
+  });
   const dir = await Deno.makeTempDir({ prefix: "cloudknot-iam-" });
   try {
     const session = await sessionFor(emu);
