@@ -66,3 +66,23 @@ export const CLOBBERED_WHILE_RUNNING = "was clobbered while it ran, so nothing o
  */
 export const INPUTS_NOT_STORED =
   "they were never stored in the run, so neither a retry of it nor collecting it runs their items";
+
+/**
+ * Whether an item's error is one of an item whose inputs its run never
+ * stored ({@linkcode INPUTS_NOT_STORED}): an infrastructure failure that
+ * says so. `run.retry()` leaves such items out, and the command line's
+ * summary of failed items suggests no retry for them.
+ *
+ * @example Usage
+ * ```ts
+ * import { INPUTS_NOT_STORED, neverStored } from "./retry_advice.ts";
+ *
+ * console.log(neverStored({ kind: "infrastructure", message: `Item 3: ${INPUTS_NOT_STORED}` })); // true
+ * ```
+ *
+ * @param error The item's error: its kind and message.
+ * @returns Whether its inputs were never stored.
+ */
+export function neverStored(error: { kind: string; message: string }): boolean {
+  return error.kind === "infrastructure" && error.message.includes(INPUTS_NOT_STORED);
+}

@@ -18,7 +18,7 @@ import { renderRunHtml, renderRunText } from "./run_view.ts";
 import type { RunUsage } from "../cost/usage.ts";
 import { type CostReport, costReport, type CostReportOptions } from "../cost/report.ts";
 import { CloudknotInputError } from "../util/errors.ts";
-import { CLOBBERED_WHILE_RUNNING, INPUTS_NOT_STORED } from "../job/retry_advice.ts";
+import { CLOBBERED_WHILE_RUNNING, neverStored } from "../job/retry_advice.ts";
 import { itemsInWords } from "../util/item_words.ts";
 import { type InspectPlace, nestedText } from "../util/summary.ts";
 import { renderReportPage, type ReportFailure } from "./report_page.ts";
@@ -775,7 +775,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     for (const [index, reason] of run.#errors) {
       // Inputs the run never stored (a local run's disk filled as they were written) leave a
       // retry nothing to read: such an item keeps its error, which says to map it again.
-      if (reason.kind === "infrastructure" && reason.message.includes(INPUTS_NOT_STORED)) {
+      if (neverStored(reason)) {
         unstored.push(index);
       } else failed.push({ index, reason });
     }

@@ -34,7 +34,7 @@ import type { CliOutput } from "./io.ts";
 import { defined } from "../../util/defined.ts";
 import { WORKER_START_ERROR } from "../../job/pool.ts";
 import { ABORTED, untilAborted } from "../../util/sleep.ts";
-import { CLOBBERED_WHILE_RUNNING, INPUTS_NOT_STORED } from "../../job/retry_advice.ts";
+import { CLOBBERED_WHILE_RUNNING, neverStored } from "../../job/retry_advice.ts";
 
 /**
  * A value in the job codec's JSON form.
@@ -363,7 +363,7 @@ export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
       ? clobbered
       : reason?.kind === "cancelled"
       ? cancelled
-      : reason?.kind === "infrastructure" && reason.message.includes(INPUTS_NOT_STORED)
+      : reason !== undefined && neverStored(reason)
       ? unstored
       : reason !== undefined && missingFromImage(reason)
       ? lacking

@@ -1317,11 +1317,7 @@ export class DockerTarget implements Target {
    * ```
    */
   async runningContainers(): Promise<Map<string, RunContainer[]>> {
-    const byRun = new Map<string, RunContainer[]>();
-    for (const c of await this.#containers({}, { running: true })) {
-      byRun.set(c.runId, [...byRun.get(c.runId) ?? [], c]);
-    }
-    return byRun;
+    return Map.groupBy(await this.#containers({}, { running: true }), (c) => c.runId);
   }
 
   /** The knot's image and folder, and what each container runs with. */
@@ -1590,7 +1586,7 @@ export class DockerTarget implements Target {
       doing: CLOBBERING_KNOT,
       onWait: (holder) =>
         (this.#o.warn ?? console.warn)(
-          knotBusyNotice(this.#o.knot, this.#o.root, "clobbers it", holder),
+          knotBusyNotice(this.#o.knot, this.#o.root, CLOBBERING_KNOT, holder),
         ),
     });
   }
