@@ -4,6 +4,24 @@ import { join } from "node:path";
 import { type Emulator, type EmulatorOptions, startEmulator } from "../emulator/mod.ts";
 import { type CliHome, withHome } from "./helpers.ts";
 
+/**
+ * The emulator options of a test that drives AWS through the command line (or a notebook), which
+ * looks at a compute environment or queue it made (or disabled, or deleted) right away, then every
+ * 2 s: they settle at once, since a settling of 10 ms cost each wait 2 s. A test about that wait
+ * gives its own delay.
+ *
+ * IAM's lag goes with them. On AWS a compute environment takes minutes to be made and IAM seconds
+ * to show a new role, so the first job of a knot on a new Pars never starts before its roles can
+ * be assumed; with compute environments settled at once and IAM's lag kept (300 ms), it did, on a
+ * fast machine: every attempt failed to start in the same few ms, which AWS spaces by a task's
+ * start (`ECS was unable to assume the role …`).
+ */
+export const SETTLED_AT_ONCE: EmulatorOptions = Object.freeze({
+  ceValidDelayMs: 0,
+  iamPropagationMs: 0,
+  tickMs: 10,
+});
+
 /** A command-line home whose environment points at a running emulator. */
 export interface AwsHome extends CliHome {
   /** The emulator. */
@@ -23,10 +41,7 @@ export async function withAwsHome(
   options: EmulatorOptions = {},
 ): Promise<void> {
   await withHome(async (shared) => {
-    // Compute environments and queues settle at once: the command line looks at one it made (or
-    // disabled, or deleted) right away, then every 2 s, so a settling of 10 ms cost each wait 2 s.
-    // A test about that wait gives its own delay.
-    const emu = await startEmulator({ ceValidDelayMs: 0, tickMs: 10, ...options });
+    const emu = await startEmulator({ ...SETTLED_AT_ONCE, ...options });
     try {
       await withHomeOn(emu, shared.env.CLOUDKNOT_CONFIG_FILE!, body);
     } finally {
@@ -100,7 +115,7 @@ export async function runAwsHomeSteps(
 ): Promise<void> {
   await withHome(async (shared) => {
     const configFile = shared.env.CLOUDKNOT_CONFIG_FILE!;
-    const emu = await startEmulator({ ceValidDelayMs: 0, tickMs: 10, ...options });
+    const emu = await startEmulator({ ...SETTLED_AT_ONCE, ...options });
     try {
       for (const [name, fn] of steps) {
         await t.step(name, () => withHomeOn(emu, configFile, fn));

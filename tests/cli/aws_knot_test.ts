@@ -271,7 +271,14 @@ steps.push(["logs --follow prints a running job's lines as they come", async (ho
     }
     const following = spawnCli(home, ["logs", "gated", runId, "--item", "0", "--follow"]);
     const out = lines(following.stdout);
-    assert.equal((await out.read()).value, "started");
+    const first = await out.read();
+    if (first.value !== "started") {
+      // What the follower and the map said of the job.
+      let map = "";
+      for (let l = await err.read(); !l.done; l = await err.read()) map += `${l.value}\n`;
+      const said = await new Response(following.stderr).text();
+      assert.fail(`logs --follow printed ${JSON.stringify(first.value)}: ${said}\nmap: ${map}`);
+    }
     released = true;
     assert.equal((await out.read()).value, "released");
     assert.ok((await out.read()).done);
@@ -311,7 +318,11 @@ steps.push(["the AWS commands run with the documented narrower permission flags"
     env,
     flags,
   });
-  assert.equal(mapped.code, 0, mapped.stderr);
+  if (mapped.code !== 0) {
+    // What each item's job said, as the item's error.
+    const jobs = await cli(home, ["jobs", "narrow", "--json"]);
+    assert.fail(`${mapped.stderr}\n${jobs.stdout}${jobs.stderr}`);
+  }
   assert.equal(mapped.stdout, '{"index":0,"value":25}\n');
   for (
     const args of [

@@ -7,7 +7,7 @@ import type { Style } from "../../src/cli/common/io.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
-import { DENO_DIR } from "./aws_helpers.ts";
+import { DENO_DIR, SETTLED_AT_ONCE } from "./aws_helpers.ts";
 import { childEnv, CLI, type CliHome, ROOT, shellQuote, withHome } from "./helpers.ts";
 
 /** Whether an example needs AWS (the emulator) to work (`gc --local` does not). */
@@ -93,9 +93,8 @@ dockerTest(
     const emu = await startEmulator({
       runner: "docker",
       region: "eu-west-1",
-      // Settled before the command line's first look: each later look is 2 s on (aws_helpers.ts).
-      ceValidDelayMs: 0,
-      tickMs: 10,
+      // Settled before the command line's first look: each later look is 2 s on.
+      ...SETTLED_AT_ONCE,
     });
     try {
       await withHome(async (home) => {

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Emulator, startEmulator } from "../emulator/mod.ts";
+import { SETTLED_AT_ONCE } from "../cli/aws_helpers.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerStatus } from "../support/docker_available.ts";
 import { jupyterStatus, jupyterTest } from "../support/jupyter_available.ts";
@@ -67,8 +68,8 @@ function awsNotebookTest(
 ): void {
   jupyterAndDockerTest(name, async () => {
     const baseImage = await ensureBaseImage();
-    // Settled before the notebook's first look: it polls at the default 2 s (tests/cli/aws_helpers.ts).
-    const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 0, tickMs: 10 });
+    // Settled before the notebook's first look: it polls at the default 2 s.
+    const emu = await startEmulator({ runner: "docker", ...SETTLED_AT_ONCE });
     const dir = await Deno.makeTempDir({ prefix: "cloudknot-notebook-aws-" });
     try {
       const home = join(dir, "home");
