@@ -68,14 +68,18 @@ async function driveOomJob(label: string, jobId: string): Promise<void> {
     }).spawn();
     let watched = false;
     let oom!: () => void;
-    const killed = new Promise<void>((r) => oom = r);
+    let unheard!: (e: Error) => void;
+    const killed = new Promise<void>((r, j) => [oom, unheard] = [r, j]);
+    killed.catch(() => {}); // awaited below, once the watch is live
+    // `docker events` ending first (dockerd restarted) fails the test at once, not at its limit.
+    const gone = new Error("docker events ended before Docker reported the container's OOM kill");
     reading = forEachLine(events.stdout, (line) => {
       if (line.startsWith("exec_start: /bin/sh -c : watched")) watched = true;
       if (line === "oom") oom();
-    });
+    }).then(() => unheard(gone));
     // The watch is live once it has shown one of these no-op execs.
     for (let n = 1; !watched && !stop.signal.aborted; n++) {
-      await exec(id, `: watched ${n}`);
+      await Promise.race([exec(id, `: watched ${n}`), killed]);
       await pause();
     }
     await exec(id, ": > /started");
