@@ -77,7 +77,11 @@ export interface KnotOptions<F extends JobFunction = JobFunction> extends AwsKno
   target?: "local" | "aws" | "docker";
   /**
    * Worker processes on the local target; containers at once on the docker
-   * target. @default {navigator.hardwareConcurrency}
+   * target. A local or docker knot keeps it, as `retries`, `timeout`,
+   * `memory` (and a docker knot's `vcpus` and `network`): adopting the knot
+   * by name without one runs with its own, and another value given replaces
+   * it (as an AWS knot's job definition keeps them).
+   * @default {navigator.hardwareConcurrency}
    */
   concurrency?: number;
   /**
@@ -285,11 +289,13 @@ export class Knot<F extends JobFunction = JobFunction> {
       files: options.files,
       dir: options.dir,
     });
-    const limits = {
-      concurrency: o.concurrency,
-      attempts: o.retries,
-      ...defined({ timeout: o.timeout, memory: o.memory }),
-    };
+    // Only those given: a local or docker knot adopted without one runs with its own.
+    const limits = defined({
+      concurrency: options.concurrency !== undefined ? o.concurrency : undefined,
+      attempts: options.retries !== undefined ? o.retries : undefined,
+      timeout: o.timeout,
+      memory: o.memory,
+    });
     // Each target loads when a knot uses it, so a knot on this machine loads no AWS module.
     const opened: OpenedKnot<KnotTarget> = o.target === "aws"
       ? await (await import("./targets/aws/aws_knot.ts")).openAwsKnot({

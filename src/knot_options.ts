@@ -16,7 +16,12 @@ import { MAX_RETRIES } from "./targets/aws/batch/compute_options.ts";
 import { AWS_KNOT_OPTION_KEYS } from "./targets/aws/option_keys.ts";
 import type { AwsClobberOptions } from "./targets/aws/aws_knot.ts";
 import { DOCKER_KNOT_OPTIONS } from "./targets/docker/option_keys.ts";
-import { checkMachineResources, MAX_CONCURRENCY } from "./targets/machine_resources.ts";
+import {
+  checkMachineResources,
+  DEFAULT_RETRIES,
+  defaultConcurrency,
+  MAX_CONCURRENCY,
+} from "./targets/machine_resources.ts";
 import { CloudknotInputError } from "./util/errors.ts";
 import {
   describeValue,
@@ -193,7 +198,7 @@ export async function validateKnotOptions(
       { field: stray[0]! },
     );
   }
-  const concurrency = options.concurrency ?? navigator.hardwareConcurrency ?? 1;
+  const concurrency = options.concurrency ?? defaultConcurrency();
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
     throw new CloudknotInputError(
       `concurrency must be an integer from 1 to ${MAX_CONCURRENCY} (worker processes), not ${
@@ -202,7 +207,7 @@ export async function validateKnotOptions(
       { field: "concurrency" },
     );
   }
-  const retries = options.retries ?? 3;
+  const retries = options.retries ?? DEFAULT_RETRIES;
   if (!Number.isInteger(retries) || retries < 1 || retries > MAX_RETRIES) {
     throw new CloudknotInputError(
       `retries must be an integer from 1 to ${MAX_RETRIES} (the attempts each item gets), not ${

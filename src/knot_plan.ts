@@ -11,6 +11,10 @@ import { artifactOf } from "./job/artifact_of.ts";
 import { describeShippedFiles } from "./job/shipped_files.ts";
 import { localKnotsDir } from "./store/local_knots.ts";
 import { defined } from "./util/defined.ts";
+import { join } from "node:path";
+import { LocalStore } from "./store/local.ts";
+import { readLocalKnotRecord } from "./targets/local/catalog.ts";
+import type { DockerKnotOptions } from "./targets/docker/catalog.ts";
 
 /**
  * The plan of `Knot.create` with `dryRun: true`, for the target its options
@@ -41,6 +45,12 @@ export async function planKnot(options: KnotOptions, o: ValidKnotOptions): Promi
   const artifact = await artifactOf(options, defined({ warn: options.warn }));
   const dir = localKnotsDir(options.dir !== undefined ? { dir: options.dir } : {});
   const docker = o.target === "docker";
+  // The options not given are the knot's own when it exists, as the create would keep them.
+  const saved = await readLocalKnotRecord(new LocalStore(join(dir, o.name))).catch(() => undefined);
+  const own: DockerKnotOptions = saved?.target === o.target ? saved.options ?? {} : {};
+  const memory = o.memory ?? own.memory;
+  const vcpus = o.vcpus ?? own.vcpus;
+  const timeout = o.timeout ?? own.timeout;
   const fn: Record<string, string> = artifact
     ? {
       function: `${artifact.kind} ${artifact.name} (${artifact.hash.slice(0, 12)})`,
@@ -64,13 +74,13 @@ export async function planKnot(options: KnotOptions, o: ValidKnotOptions): Promi
         name: `${dir}/${o.name}`,
         details: {
           ...fn,
-          [docker ? "containers" : "workers"]: o.concurrency,
-          attempts: o.retries,
-          ...(o.memory !== undefined
-            ? { [docker ? "memory MiB" : "heap limit MiB"]: o.memory }
-            : {}),
-          ...(o.vcpus !== undefined ? { vcpus: o.vcpus } : {}),
-          ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
+          [docker ? "containers" : "workers"]: options.concurrency !== undefined
+            ? o.concurrency
+            : own.concurrency ?? o.concurrency,
+          attempts: options.retries !== undefined ? o.retries : own.retries ?? o.retries,
+          ...(memory !== undefined ? { [docker ? "memory MiB" : "heap limit MiB"]: memory } : {}),
+          ...(vcpus !== undefined ? { vcpus } : {}),
+          ...(timeout !== undefined ? { timeout } : {}),
         },
       },
     ],

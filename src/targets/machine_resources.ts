@@ -17,6 +17,27 @@ import { describeValue } from "../util/validate.ts";
  */
 export const MAX_CONCURRENCY: number = 1024;
 
+/** The attempts per item of a knot given no `retries` (and that keeps none of its own). */
+export const DEFAULT_RETRIES = 3;
+
+/**
+ * The worker processes of a local knot, or containers at once of a docker
+ * knot, given no `concurrency` (and that keeps none of its own): one per CPU
+ * of this machine.
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultConcurrency } from "./machine_resources.ts";
+ *
+ * console.log(defaultConcurrency() >= 1); // true
+ * ```
+ *
+ * @returns The number.
+ */
+export function defaultConcurrency(): number {
+  return navigator.hardwareConcurrency ?? 1;
+}
+
 /** Docker refuses a container memory limit below 6 MiB. */
 export const MIN_CONTAINER_MIB = 6;
 

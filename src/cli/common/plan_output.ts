@@ -16,6 +16,8 @@ import { defined } from "../../util/defined.ts";
 import { LocalTarget } from "../../targets/local/local_target.ts";
 import type { MapRequest } from "../../targets/target.ts";
 import { recordSection } from "../../state/sections.ts";
+import type { DockerKnotOptions } from "../../targets/docker/catalog.ts";
+import { DEFAULT_RETRIES, defaultConcurrency } from "../../targets/machine_resources.ts";
 import { cliAwsKnot, cliSettings } from "./aws.ts";
 import { inCliWords } from "./cli_words.ts";
 import type { Command, CommandContext } from "./command.ts";
@@ -129,12 +131,16 @@ export async function planMap(
     plans.push(await Knot.create({ ...common, dir, dryRun: true }));
   }
   const root = found?.root ?? join(dir, common.name);
+  // The options not given are the knot's own, as the map would run with them.
+  const own: DockerKnotOptions = found?.record.target === o.target
+    ? found.record.options ?? {}
+    : {};
   const runs = {
     knot: common.name,
     root,
-    concurrency: o.concurrency ?? navigator.hardwareConcurrency ?? 1,
-    attempts: common.retries ?? 3,
-    ...defined({ timeout: common.timeout, memory: common.memory }),
+    concurrency: o.concurrency ?? own.concurrency ?? defaultConcurrency(),
+    attempts: common.retries ?? own.retries ?? DEFAULT_RETRIES,
+    ...defined({ timeout: common.timeout ?? own.timeout, memory: common.memory ?? own.memory }),
   };
   if (o.target === "docker") {
     const { DockerTarget } = await import("../../targets/docker/docker_target.ts");
@@ -143,7 +149,7 @@ export async function planMap(
       ...runs,
       image: await dockerKnotImage({ name: common.name, dir }),
       docker: common.docker!,
-      ...defined({ vcpus: common.vcpus }),
+      ...defined({ vcpus: common.vcpus ?? own.vcpus }),
     });
     plans.push(await docker.plan(request, options));
     return plans;

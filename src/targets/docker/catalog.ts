@@ -24,6 +24,7 @@ import {
 } from "../../store/knot_lock.ts";
 import { CLOBBERING_FILE, dockerImageName } from "../../store/local_knots.ts";
 import { pathExists } from "../../util/read_text.ts";
+import type { LocalKnotOptions } from "../local/catalog.ts";
 import type { DockerTarget, RunContainer } from "./docker_target.ts";
 
 /** The mark a knot's clobber leaves until it is done (`store/local_knots.ts`). */
@@ -54,6 +55,28 @@ export interface DockerKnotRecord {
   sources?: ArtifactSources;
   /** What the function may do in its containers (records made before permissions: the default). */
   permissions?: Permissions;
+  /**
+   * The options of `Knot.create` the knot keeps, as last given (absent when none was, and in
+   * records of earlier versions: their defaults).
+   */
+  options?: DockerKnotOptions;
+}
+
+/**
+ * The options of `Knot.create` a docker knot keeps in its record, each as it
+ * was last given: a local knot's ({@linkcode LocalKnotOptions}), and of its
+ * own options those that are its containers', as an AWS knot's job
+ * definition and Pars hold them: `vcpus` (each container's CPUs, the job
+ * definition's vCPUs on AWS) and `network` (what the function reaches, as a
+ * knot's Pars' network on AWS). The others are not the knot's: `baseImage`
+ * shapes its image, whose build directory keeps it; `noImageCache` is one
+ * build's; `docker`, `cloudknotDir` and `warn` are the calling process's.
+ */
+export interface DockerKnotOptions extends LocalKnotOptions {
+  /** Each container's CPUs. */
+  vcpus?: number;
+  /** The containers' Docker network. */
+  network?: string;
 }
 
 /** A docker knot's runs, read without adopting the knot (see {@linkcode dockerRuns}). */

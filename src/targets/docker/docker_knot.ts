@@ -32,9 +32,15 @@ import {
   saveLocalKnotRecord,
 } from "../local/catalog.ts";
 import type { OpenedKnot } from "../target.ts";
-import type { LocalKnotSpec } from "../local/local_knot.ts";
+import { keptOptions, type LocalKnotSpec } from "../local/local_knot.ts";
+import { DEFAULT_RETRIES, defaultConcurrency } from "../machine_resources.ts";
 import { DockerTarget, type DockerTargetOptions } from "./docker_target.ts";
-import { CLOBBERING_FILE, type DockerKnotRecord, unfinishedDockerKnot } from "./catalog.ts";
+import {
+  CLOBBERING_FILE,
+  type DockerKnotOptions,
+  type DockerKnotRecord,
+  unfinishedDockerKnot,
+} from "./catalog.ts";
 import { pathExists } from "../../util/read_text.ts";
 import { CREATING_KNOT, holdingKnot, knotBusyNotice } from "../../store/knot_lock.ts";
 import { refuseMissingNetwork } from "./knot_options.ts";
@@ -42,16 +48,28 @@ import { refuseMissingNetwork } from "./knot_options.ts";
 /** The tag of a docker knot's image. */
 const TAG = "local";
 
-/** What a docker knot is made from: its function (as a local knot's), its containers' limits, its build. */
+/**
+ * What a docker knot is made from: its function (as a local knot's), its
+ * containers' limits, its build. Of the limits and the network, one absent
+ * is the knot's own (its record's, see {@linkcode DockerKnotOptions}), else
+ * its default.
+ */
 export interface DockerKnotSpec extends
   Pick<
     LocalKnotSpec,
-    "name" | "func" | "module" | "exportName" | "files" | "dir" | "permissions"
+    | "name"
+    | "func"
+    | "module"
+    | "exportName"
+    | "files"
+    | "dir"
+    | "permissions"
+    | "concurrency"
+    | "attempts"
+    | "timeout"
+    | "memory"
   >,
-  Pick<
-    DockerTargetOptions,
-    "concurrency" | "attempts" | "timeout" | "memory" | "vcpus" | "network"
-  > {
+  Pick<DockerTargetOptions, "vcpus" | "network"> {
   /** The image's base image. */
   baseImage?: string;
   /** Build without Docker's layer cache. */
@@ -124,8 +142,13 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
   const store = new LocalStore(root);
   const fresh = spec.func !== undefined || spec.module !== undefined;
   // Checked before the knot's folder is made: a knot that cannot be opened leaves none.
-  await savedRecord(store, spec, fresh);
-  await refuseMissingNetwork(spec.docker ?? new Docker(), spec.network, spec.name);
+  const saved = await savedRecord(store, spec, fresh);
+  // The network given, else the knot's own.
+  await refuseMissingNetwork(
+    spec.docker ?? new Docker(),
+    spec.network ?? saved?.options?.network,
+    spec.name,
+  );
   // The function is packaged (its files checked) before the knot's folder is made: one that
   // is refused leaves no folder behind.
   const given = await artifactOf(spec, defined({ warn: spec.warn }));
@@ -157,6 +180,7 @@ interface SavedRecord {
   functionName?: string;
   sources?: ArtifactSources;
   permissions?: Permissions;
+  options?: DockerKnotOptions;
 }
 
 /**
@@ -268,19 +292,26 @@ async function openHeld(
     ...(!fresh && same && saved?.functionName !== undefined ? { name: saved.functionName } : {}),
     ...(sources !== undefined ? { sources } : {}),
   };
-  // Adopting a knot keeps its permissions unless new ones are given, as on the local target.
+  // Adopting a knot keeps its permissions and its options unless others are given, as on the
+  // local target; written at once, as this process holds the knot's lock.
   const record = await saveLocalKnotRecord<DockerKnotRecord>(
     store,
     { name: spec.name, target: "docker", image: ref },
-    { artifact, saved, permissions: spec.permissions },
+    {
+      artifact,
+      saved,
+      permissions: spec.permissions,
+      options: { ...keptOptions(spec), ...defined({ vcpus: spec.vcpus, network: spec.network }) },
+    },
   );
+  const own = record.options ?? {};
   const target = new DockerTarget({
     knot: spec.name,
     root,
     image: ref,
     imageId,
-    concurrency: spec.concurrency,
-    attempts: spec.attempts,
+    concurrency: own.concurrency ?? defaultConcurrency(),
+    attempts: own.retries ?? DEFAULT_RETRIES,
     docker,
     // The knot's image now, for a retry, and for a map whose own image was removed from Docker
     // since: read, or built again from the build directory, holding the knot's lock, so never
@@ -290,10 +321,10 @@ async function openHeld(
     knotImage: ({ retry }) =>
       knotImageNow(spec, { root, store, ref, docker, build, hash: artifact.hash, retry }),
     ...defined({
-      timeout: spec.timeout,
-      memory: spec.memory,
-      vcpus: spec.vcpus,
-      network: spec.network,
+      timeout: own.timeout,
+      memory: own.memory,
+      vcpus: own.vcpus,
+      network: own.network,
     }),
     permissions: record.permissions!,
     ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
@@ -324,8 +355,8 @@ async function finishClobber(
     knot: spec.name,
     root,
     image: await imageFor(root, left),
-    concurrency: spec.concurrency,
-    attempts: spec.attempts,
+    concurrency: defaultConcurrency(),
+    attempts: DEFAULT_RETRIES,
     docker,
     ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
   });

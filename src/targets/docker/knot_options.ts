@@ -68,7 +68,8 @@ export function validateDockerKnotOptions(
  * (or, as `container:<name>`, no container), before anything is built, made
  * or run: every container of the knot would fail to start with Docker's
  * "network … not found" otherwise, at each attempt of each item. Nothing is
- * asked of Docker without a `network` (the default `bridge`).
+ * asked of Docker without a `network` (the default `bridge`). A knot keeps
+ * its network, so the advice names `"bridge"` rather than no network.
  *
  * @example Usage
  * ```ts ignore
@@ -100,10 +101,10 @@ export async function refuseMissingNetwork(
     container !== undefined
       ? `The network option of docker knot ${knot} is "${network}", the network of container ` +
         `${container}, but this Docker engine has no container ${container}: start that ` +
-        `container first, or give Knot.create another network (or none, for "bridge")`
+        `container first, or give Knot.create another network (such as "bridge")`
       : `The network option of docker knot ${knot} is "${network}", but this Docker engine has ` +
         `no network ${network}: create it first (docker network create ${network}), or give ` +
-        `Knot.create a network it has (docker network ls lists them), or none, for "bridge"`,
+        `Knot.create a network it has (docker network ls lists them), such as "bridge"`,
     { field: "network" },
   );
 }

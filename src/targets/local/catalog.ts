@@ -51,6 +51,11 @@ export interface LocalKnotRecord {
   /** What the function may do (absent in records of earlier versions: the default). */
   permissions?: Permissions;
   /**
+   * The options of `Knot.create` the knot keeps, as last given (absent when none was, and in
+   * records of earlier versions: their defaults).
+   */
+  options?: LocalKnotOptions;
+  /**
    * Where a module's sources were when it was bundled, so its runs' stack
    * frames name the files in any process (absent for `func`, and in records
    * of earlier versions: frames keep their `cloudknot:` names).
@@ -58,6 +63,24 @@ export interface LocalKnotRecord {
   sources?: ArtifactSources;
   /** How many data files the function ships beside it, and their bytes (absent when none). */
   files?: ShippedCount;
+}
+
+/**
+ * The options of `Knot.create` a local knot keeps in its record, each as it
+ * was last given (when the knot was created, or adopted with another value):
+ * an adoption by name without one runs with the knot's own, as an AWS knot's
+ * job definition keeps them. One never given is left out, and runs with its
+ * default.
+ */
+export interface LocalKnotOptions {
+  /** Worker processes (containers at once on the docker target). */
+  concurrency?: number;
+  /** Attempts per item. */
+  retries?: number;
+  /** Seconds per attempt. */
+  timeout?: number;
+  /** Each worker's V8 heap limit, MiB (each container's memory limit on the docker target). */
+  memory?: number;
 }
 
 /** What every record of the local knots directory says of its knot, a local knot's and a docker knot's alike. */
@@ -69,6 +92,7 @@ export type KnotRecordFields = Pick<
   | "createdAt"
   | "updatedAt"
   | "permissions"
+  | "options"
   | "sources"
   | "files"
 >;
@@ -77,10 +101,14 @@ export type KnotRecordFields = Pick<
  * Makes a knot's record and writes it to its directory's store (a local or
  * a docker knot's): the target's own fields, then what every record of the
  * local knots directory says of its knot ({@linkcode KnotRecordFields}): its
- * function, when it was made and updated, and what the function may do.
- * Adopting a knot keeps when it was created, and its permissions unless new
- * ones are given; adopting one that did not change (but for `updatedAt`)
- * writes nothing, so its runs stay readable on a full disk.
+ * function, when it was made and updated, what the function may do and the
+ * options it keeps ({@linkcode LocalKnotOptions}). Adopting a knot keeps
+ * when it was created, its permissions unless new ones are given, and each
+ * of its options unless another value is given; adopting one that did not
+ * change (but for `updatedAt`) writes nothing, so its runs stay readable on
+ * a full disk. A record that changes is written holding the knot's lock
+ * (`options.holding`), read again under it, so two processes adopting the
+ * knot at once with other options take turns and the record keeps both.
  *
  * @example Usage
  * ```ts ignore
@@ -97,7 +125,10 @@ export type KnotRecordFields = Pick<
  * @param own The fields of the target's record before the shared ones.
  * @param options `artifact`, the knot's function, packaged; `saved`, the
  *   knot's record before, when it is adopted; `permissions`, those given now
- *   (default: the saved ones, else the default).
+ *   (default: the saved ones, else the default); `options`, the options of
+ *   `Knot.create` given now that the knot keeps (default: none given);
+ *   `holding`, runs a write of the record holding the knot's lock (default:
+ *   written at once, as by a caller that holds it already).
  * @returns The knot's record, as saved.
  */
 export async function saveLocalKnotRecord<R extends KnotRecordFields>(
@@ -105,14 +136,49 @@ export async function saveLocalKnotRecord<R extends KnotRecordFields>(
   own: Omit<R, keyof KnotRecordFields>,
   options: {
     artifact: FunctionArtifact;
-    saved:
-      | { createdAt: number; permissions?: Permissions; hash?: string; files?: ShippedCount }
-      | undefined;
+    saved: SavedKnotRecord<R> | undefined;
     permissions?: Permissions | undefined;
+    options?: NonNullable<R["options"]>;
+    holding?: (write: () => Promise<R>) => Promise<R>;
   },
 ): Promise<R> {
-  const { artifact, saved } = options;
+  const made = knotRecord<R>(own, options, options.saved);
+  if (made.unchanged) return made.record;
+  const write = async (record: R) => {
+    await store.put("knot.json", JSON.stringify(record, null, 2));
+    return record;
+  };
+  if (options.holding === undefined) return await write(made.record);
+  return await options.holding(async () => {
+    // Another process may have changed the record since it was read: theirs is kept too.
+    const saved = await readLocalKnotRecord(store).catch(() => options.saved);
+    const again = knotRecord<R>(own, options, saved as SavedKnotRecord<R> | undefined);
+    return again.unchanged ? again.record : await write(again.record);
+  });
+}
+
+/** What {@linkcode saveLocalKnotRecord} reads of a knot's record before. */
+type SavedKnotRecord<R extends KnotRecordFields> = {
+  createdAt: number;
+  permissions?: Permissions;
+  hash?: string;
+  files?: ShippedCount;
+  options?: R["options"];
+};
+
+/** The record {@linkcode saveLocalKnotRecord} saves, and whether it is `saved`'s (but for `updatedAt`). */
+function knotRecord<R extends KnotRecordFields>(
+  own: Omit<R, keyof KnotRecordFields>,
+  options: {
+    artifact: FunctionArtifact;
+    permissions?: Permissions | undefined;
+    options?: NonNullable<R["options"]>;
+  },
+  saved: SavedKnotRecord<R> | undefined,
+): { record: R; unchanged: boolean } {
+  const { artifact } = options;
   const now = Date.now();
+  const kept = { ...saved?.options, ...options.options };
   const shared: KnotRecordFields = {
     hash: artifact.hash,
     kind: artifact.kind,
@@ -120,6 +186,7 @@ export async function saveLocalKnotRecord<R extends KnotRecordFields>(
     createdAt: saved?.createdAt ?? now,
     updatedAt: now,
     permissions: options.permissions ?? saved?.permissions ?? { ...DEFAULT_PERMISSIONS },
+    ...(Object.keys(kept).length > 0 ? { options: kept } : {}),
     ...(artifact.sources !== undefined ? { sources: artifact.sources } : {}),
     // An adopted knot's artifact, read back, keeps the count its record has.
     ...(artifact.files !== undefined
@@ -129,11 +196,9 @@ export async function saveLocalKnotRecord<R extends KnotRecordFields>(
       : {}),
   };
   const record = { ...own, ...shared } as R;
-  const text = JSON.stringify(record, null, 2);
   const unchanged = saved !== undefined &&
-    JSON.stringify({ ...saved, updatedAt: now }, null, 2) === text;
-  if (!unchanged) await store.put("knot.json", text);
-  return record;
+    JSON.stringify({ ...saved, updatedAt: now }) === JSON.stringify(record);
+  return { record, unchanged };
 }
 
 /** A local knot found on disk. */

@@ -23,6 +23,7 @@ import {
 } from "../../store/local_knots.ts";
 import {
   clobberedArtifact,
+  type LocalKnotOptions,
   type LocalKnotRecord,
   localKnotsDir,
   localRunsRoot,
@@ -33,6 +34,8 @@ import {
 import { LocalTarget } from "./local_target.ts";
 import { pathExists } from "../../util/read_text.ts";
 import type { OpenedKnot } from "../target.ts";
+import { DEFAULT_RETRIES, defaultConcurrency } from "../machine_resources.ts";
+import { holdingKnot } from "../../store/knot_lock.ts";
 
 /** What a local knot is made from. */
 export interface LocalKnotSpec {
@@ -49,13 +52,16 @@ export interface LocalKnotSpec {
   files?: readonly string[];
   /** The local knots directory. */
   dir?: string;
-  /** Worker processes. */
-  concurrency: number;
-  /** Attempts per item. */
-  attempts: number;
-  /** Seconds per attempt. */
+  /**
+   * Worker processes; the knot's own when absent (its record's, else
+   * {@linkcode defaultConcurrency}), as for `attempts`, `timeout` and `memory`.
+   */
+  concurrency?: number;
+  /** Attempts per item (`retries`); the knot's own when absent, else {@linkcode DEFAULT_RETRIES}. */
+  attempts?: number;
+  /** Seconds per attempt; the knot's own when absent, else none. */
   timeout?: number;
-  /** Each worker's V8 heap limit, MiB. */
+  /** Each worker's V8 heap limit, MiB; the knot's own when absent, else V8's. */
   memory?: number;
   /** What the function may do (validated); adopting keeps the stored ones when absent. */
   permissions?: Permissions;
@@ -160,8 +166,27 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
   const record = await saveLocalKnotRecord<LocalKnotRecord>(
     store,
     { name: spec.name, target: "local", artifact: artifactKey },
-    { artifact, saved, permissions: spec.permissions },
+    {
+      artifact,
+      saved,
+      permissions: spec.permissions,
+      options: keptOptions(spec),
+      // Held only to write the record (a moment), so the notice is short.
+      holding: (write) =>
+        holdingKnot(root, write, {
+          make: false,
+          doing: "writes its record",
+          onWait: (holder) =>
+            (spec.warn ?? console.warn)(
+              `cloudknot: another process${
+                holder === undefined ? "" : ` (${holder.pid})`
+              } is writing the record of local knot ${spec.name} (in ${root}); waiting for it, ` +
+                `then this one writes its own`,
+            ),
+        }),
+    },
   );
+  const own = record.options ?? {};
   if (runsRoot !== root) await ensurePrivateDir(runsRoot);
   const target = new LocalTarget({
     knot: spec.name,
@@ -169,14 +194,39 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
     runsRoot,
     artifact: artifactKey,
     knotArtifact: () => recordedArtifact(root, artifactKey),
-    concurrency: spec.concurrency,
-    attempts: spec.attempts,
+    concurrency: own.concurrency ?? defaultConcurrency(),
+    attempts: own.retries ?? DEFAULT_RETRIES,
     permissions: record.permissions!,
-    ...(spec.timeout !== undefined ? { timeout: spec.timeout } : {}),
-    ...(spec.memory !== undefined ? { memory: spec.memory } : {}),
-    ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
+    ...defined({ timeout: own.timeout, memory: own.memory, warn: spec.warn }),
   });
   return { artifact, target };
+}
+
+/**
+ * The options given that a local knot keeps in its record (`concurrency`,
+ * `retries`, `timeout`, `memory`), and that a docker knot keeps among its
+ * own: those a `Knot.create` of the knot by name runs with when it does not
+ * give them, as an AWS knot's job definition keeps them.
+ *
+ * @example Usage
+ * ```ts
+ * import { keptOptions } from "./local_knot.ts";
+ *
+ * console.log(keptOptions({ concurrency: 2, attempts: 1 })); // { concurrency: 2, retries: 1 }
+ * ```
+ *
+ * @param spec The knot's options, as given.
+ * @returns Those given of the ones it keeps, as its record names them.
+ */
+export function keptOptions(
+  spec: Pick<LocalKnotSpec, "concurrency" | "attempts" | "timeout" | "memory">,
+): LocalKnotOptions {
+  return defined({
+    concurrency: spec.concurrency,
+    retries: spec.attempts,
+    timeout: spec.timeout,
+    memory: spec.memory,
+  });
 }
 
 /**
@@ -202,8 +252,8 @@ async function finishClobber(
     runsRoot,
     artifact: "",
     permissions: { ...DEFAULT_PERMISSIONS },
-    concurrency: spec.concurrency,
-    attempts: spec.attempts,
+    concurrency: defaultConcurrency(),
+    attempts: DEFAULT_RETRIES,
   });
   await target.clobber();
   const creating = (spec.func ?? spec.module) !== undefined;

@@ -33,7 +33,7 @@ dockerTest(
         error.message,
         `The network option of docker knot no-net is "${network}", but this Docker engine has ` +
           `no network ${network}: create it first (docker network create ${network}), or give ` +
-          `Knot.create a network it has (docker network ls lists them), or none, for "bridge"`,
+          `Knot.create a network it has (docker network ls lists them), such as "bridge"`,
       );
       assert.equal(await Deno.stat(root).then(() => true, () => false), false, "no knot folder");
       assert.deepEqual(await knotImageIds(root), [], "no image built");

@@ -1,0 +1,160 @@
+// A local knot keeps the options it was created with (concurrency, retries, timeout, memory):
+// adopted by name in another process (the command line's `map --name`, or a program's
+// Knot.create without func), it runs with them, as an AWS knot runs with its job definition's; an
+// option given again with another value replaces it for the knot. A knot recorded before it kept
+// them is adopted with their defaults; two processes adopting it at once with other options keep
+// both in its record.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Knot } from "../../../mod.ts";
+import { holdingKnot } from "../../../src/store/knot_lock.ts";
+import { cli, type CliHome, withHome } from "../../cli/helpers.ts";
+
+/** Waits the item's milliseconds, then returns them: 60000 outlasts any timeout here. */
+const wait = async (ms: number) => {
+  await new Promise((r) => setTimeout(r, ms));
+  return ms;
+};
+
+/** The knot's record. */
+async function record(dir: string, name: string) {
+  return JSON.parse(await Deno.readTextFile(join(dir, name, "knot.json")));
+}
+
+/** `cloudknot map --name <name> --json -q <args>` over `items`, with the knot's runs in its folder. */
+async function mapByName(home: CliHome, name: string, items: unknown[], args: string[] = []) {
+  const out = await cli(home, ["map", "--name", name, "--json", "-q", ...args], {
+    stdin: JSON.stringify(items),
+    env: { CLOUDKNOT_LOCAL_RUNS: undefined },
+  });
+  assert.equal(out.code, 1, `an item times out: ${out.stderr}${out.stdout}`);
+  const { runId, items: settled } = JSON.parse(out.stdout);
+  return { runId, settled };
+}
+
+Deno.test("a local knot adopted by name in another process (map --name) runs with the retries, timeout, memory and concurrency it was created with, and one given again with another value replaces it", async () => {
+  await withHome(async (home) => {
+    const dir = home.env.CLOUDKNOT_LOCAL_DIR!;
+    const knot = await Knot.create({
+      name: "kept",
+      dir,
+      func: wait,
+      concurrency: 7,
+      retries: 2,
+      timeout: 1,
+      memory: 96,
+    });
+    try {
+      const first = await mapByName(home, "kept", [0, 60_000]);
+      assert.deepEqual(first.settled[0], { index: 0, value: 0 });
+      const error = first.settled[1].error;
+      assert.equal(error.attempt, 2, "the knot's two attempts");
+      assert.match(error.message, /ran longer than its timeout of 1s and was killed/);
+      const manifest = JSON.parse(
+        await Deno.readTextFile(join(dir, "kept", "runs", first.runId, "run.json")),
+      );
+      assert.equal(manifest.attempts, 2);
+      assert.equal(manifest.timeoutMs, 1000);
+      assert.equal(manifest.memoryMiB, 96);
+      // Another timeout given: the knot's now, its other options kept.
+      const second = await mapByName(home, "kept", [60_000], ["--timeout", "2"]);
+      assert.match(second.settled[0].error.message, /ran longer than its timeout of 2s/);
+      assert.equal(second.settled[0].error.attempt, 2);
+      assert.deepEqual((await record(dir, "kept")).options, {
+        concurrency: 7,
+        retries: 2,
+        timeout: 2,
+        memory: 96,
+      });
+      const adopted = await Knot.create({ name: "kept", dir });
+      assert.match(
+        Deno.inspect(adopted),
+        /concurrency: 7 workers\n {2}retries: {5}2\n {2}timeout: {5}2 s\n {2}memory: {6}96 MiB/,
+      );
+    } finally {
+      await knot.clobber();
+    }
+  });
+});
+
+Deno.test("a local knot recorded before knots kept their options is adopted with the defaults, and its record is not rewritten", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-test-" });
+  try {
+    const knot = await Knot.create({ name: "old", dir, func: (x: number) => x + 1 });
+    // The record as a version that kept no options wrote it.
+    const path = join(dir, "old", "knot.json");
+    const { options: _, ...old } = await record(dir, "old");
+    const text = JSON.stringify({ ...old, updatedAt: 1 }, null, 2);
+    await Deno.writeTextFile(path, text);
+    const adopted = await Knot.create({ name: "old", dir });
+    const shown = Deno.inspect(adopted);
+    assert.match(shown, new RegExp(`concurrency: ${navigator.hardwareConcurrency ?? 1} worker`));
+    assert.match(shown, /retries: {5}3\n/);
+    assert.doesNotMatch(shown, /timeout:|memory:/);
+    assert.deepEqual(await (await adopted.map([1, 2], { progress: false })).results(), [2, 3]);
+    assert.equal(await Deno.readTextFile(path), text, "adopting as it is writes nothing");
+    await knot.clobber();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A process adopting the local knot `both` in `dir` with `options` (JSON); a wait is told in `gate`. */
+const ADOPTER = `
+import { Knot } from ${JSON.stringify(new URL("../../../mod.ts", import.meta.url).href)};
+const [dir, options, gate] = Deno.args;
+await Knot.create({
+  name: "both",
+  dir,
+  ...JSON.parse(options),
+  warn: (message: string) => {
+    if (/another process/.test(message)) Deno.writeTextFileSync(gate, message);
+    else console.error(message);
+  },
+});
+`;
+
+Deno.test("two processes adopting a local knot at once with other options take turns writing its record, which keeps both", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-test-" });
+  const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
+  try {
+    const knot = await Knot.create({ name: "both", dir, func: (x: number) => x, retries: 2 });
+    const root = join(dir, "both");
+    // Held here until both have read the record and wait to write theirs.
+    await holdingKnot(root, async () => {
+      const children = [{ memory: 80 }, { timeout: 5 }].map((options, i) => ({
+        gate: join(dir, `waiting-${i}`),
+        child: new Deno.Command(Deno.execPath(), {
+          args: [
+            "eval",
+            "--ext=ts",
+            ADOPTER,
+            dir,
+            JSON.stringify(options),
+            join(dir, `waiting-${i}`),
+          ],
+          stderr: "inherit",
+        }).spawn(),
+      }));
+      for (const { gate, child } of children) {
+        let ended = false;
+        child.status.then(() => ended = true);
+        while (!await exists(gate)) {
+          assert.equal(ended, false, "the process ended without waiting to write the record");
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      assert.match(
+        await Deno.readTextFile(children[0]!.gate),
+        /another process \(\d+\) is writing the record of local knot both .*; waiting for it, then this one writes its own/,
+      );
+      return children;
+    }, { make: false, onWait: () => {} }).then(async (children) => {
+      for (const { child } of children) assert.equal((await child.status).code, 0);
+    });
+    assert.deepEqual((await record(dir, "both")).options, { retries: 2, memory: 80, timeout: 5 });
+    await knot.clobber();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
