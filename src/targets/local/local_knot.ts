@@ -171,19 +171,26 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
       saved,
       permissions: spec.permissions,
       options: keptOptions(spec),
-      // Held only to write the record (a moment), so the notice is short.
-      holding: (write) =>
-        holdingKnot(root, write, {
-          make: false,
-          doing: "writes its record",
-          onWait: (holder) =>
-            (spec.warn ?? console.warn)(
-              `cloudknot: another process${
-                holder === undefined ? "" : ` (${holder.pid})`
-              } is writing the record of local knot ${spec.name} (in ${root}); waiting for it, ` +
-                `then this one writes its own`,
-            ),
-        }),
+      // An adoption's write is held (a moment, so the notice is short), so two processes that
+      // adopt the knot with other options keep both. A new knot's is not: its folder would keep a
+      // lock file without a record if the create were killed between the two, which is how
+      // `knot list` tells an unfinished docker knot.
+      ...(saved !== undefined
+        ? {
+          holding: (write: () => Promise<LocalKnotRecord>) =>
+            holdingKnot(root, write, {
+              make: false,
+              doing: "writes its record",
+              onWait: (holder) =>
+                (spec.warn ?? console.warn)(
+                  `cloudknot: another process${
+                    holder === undefined ? "" : ` (${holder.pid})`
+                  } is writing the record of local knot ${spec.name} (in ${root}); waiting for ` +
+                    `it, then this one writes its own`,
+                ),
+            }),
+        }
+        : {}),
     },
   );
   const own = record.options ?? {};
