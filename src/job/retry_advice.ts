@@ -37,18 +37,58 @@ export function retryAdvice(knot: string, runId: string, options = ""): string {
 
 /**
  * What the cancel reason of a run stopped by its knot's clobber says, on the
- * local and docker targets: how a reader tells such items, which no retry
- * runs (the knot is gone), from others cancelled.
+ * local and docker targets, in the words its items' errors give. A reader
+ * tells such items by their error's name ({@linkcode KNOT_CLOBBERED_ERROR}),
+ * and by these words only where no name came with them
+ * ({@linkcode knotClobbered}).
  *
  * @example Usage
  * ```ts
  * import { CLOBBERED_WHILE_RUNNING } from "./retry_advice.ts";
  *
- * const reason = `The run stopped because its knot ${CLOBBERED_WHILE_RUNNING}: create it again`;
- * console.log(reason.includes(CLOBBERED_WHILE_RUNNING)); // true
+ * console.log(`The run stopped because its knot squares ${CLOBBERED_WHILE_RUNNING}: create it again`);
  * ```
  */
 export const CLOBBERED_WHILE_RUNNING = "was clobbered while it ran, so nothing of it is kept";
+
+/**
+ * The name of the error of an item whose run stopped because its knot was
+ * clobbered while it ran (its `ItemError.remote.name`, of kind `cancelled`):
+ * no retry runs such items, as the knot is gone with what it kept of the run.
+ */
+export const KNOT_CLOBBERED_ERROR = "KnotClobberedError";
+
+/**
+ * Whether an item's error is one of an item whose run stopped because its
+ * knot was clobbered while it ran: `run.retry()` refuses such a run, and the
+ * command line's summary of failed items says to make the knot again rather
+ * than to retry.
+ *
+ * Its error's name says so ({@linkcode KNOT_CLOBBERED_ERROR}). A clobber's
+ * reason that reached the run as words alone, without that name, is told by
+ * its words ({@linkcode CLOBBERED_WHILE_RUNNING}): the docker target's (its
+ * request to cancel, and the error of an item whose run's directory the
+ * clobber removed), and a request to cancel that a clobber of a version
+ * before the name wrote in the run's folder.
+ *
+ * @example Usage
+ * ```ts
+ * import { KNOT_CLOBBERED_ERROR, knotClobbered } from "./retry_advice.ts";
+ *
+ * console.log(knotClobbered({ kind: "cancelled", message: "…", remote: { name: KNOT_CLOBBERED_ERROR } })); // true
+ * console.log(knotClobbered({ kind: "cancelled", message: "cancelled", remote: { name: "CancelledError" } })); // false
+ * ```
+ *
+ * @param error The item's error: its kind, message and remote error's name.
+ * @returns Whether the clobber of its knot stopped it.
+ */
+export function knotClobbered(
+  error: { kind: string; message: string; remote: { name: string } },
+): boolean {
+  return error.remote.name === KNOT_CLOBBERED_ERROR ||
+    ((error.kind === "cancelled" || error.kind === "infrastructure") &&
+      error.message.includes(CLOBBERED_WHILE_RUNNING));
+}
 
 /**
  * What every error of an item whose inputs were never stored in its run says

@@ -18,7 +18,7 @@ import { renderRunHtml, renderRunText } from "./run_view.ts";
 import type { RunUsage } from "../cost/usage.ts";
 import { type CostReport, costReport, type CostReportOptions } from "../cost/report.ts";
 import { CloudknotInputError } from "../util/errors.ts";
-import { CLOBBERED_WHILE_RUNNING, neverStored } from "../job/retry_advice.ts";
+import { CLOBBERED_WHILE_RUNNING, knotClobbered, neverStored } from "../job/retry_advice.ts";
 import { itemsInWords } from "../util/item_words.ts";
 import { type InspectPlace, nestedText } from "../util/summary.ts";
 import { renderReportPage, type ReportFailure } from "./report_page.ts";
@@ -174,9 +174,13 @@ export interface MapRunOptions {
    * Called by `cancel()`; the target stops its work and settles what is left.
    * It may resolve to the message of each item it could not confirm stopped
    * (`undefined` for the others): those items end cancelled with that message
-   * instead of the bare reason.
+   * instead of the bare reason. `error` is the error the items end with: the reason, and its name
+   * (`KnotClobberedError` for a clobber's), for a target that passes the cancel on.
    */
-  onCancel?: (reason: string) => void | Promise<void | Unconfirmed>;
+  onCancel?: (
+    reason: string,
+    error: { name: string; message: string },
+  ) => void | Promise<void | Unconfirmed>;
   /** When the run started (default: now). */
   startedAt?: number;
   /** Reads the output of one attempt of one item. */
@@ -279,7 +283,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   #waiters: (() => void)[] = [];
   #done: Deferred<void>;
   #endedAt?: number;
-  #onCancel?: (reason: string) => void | Promise<void | Unconfirmed>;
+  #onCancel?: MapRunOptions["onCancel"];
   #logs?: (index: number, attempt: number) => AsyncIterable<string>;
   #saveCancelled?: (records: ErrorRecord[]) => Promise<void>;
   #cancelling?: Promise<void>;
@@ -476,7 +480,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
       // item's error says what to change and to map the items again, which works on every target.
       this.#resubmit === undefined ||
         errors.some((e) =>
-          e.message.includes(CLOBBERED_WHILE_RUNNING) ||
+          knotClobbered(e) ||
           (e.kind === "refused" && unshippedFile(e)) || missingFromImage(e) ||
           (e.kind === "unencodable" && failsEveryAttempt(e.kind, e.remote))
         )
@@ -579,15 +583,22 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
    * Cancels the run: work still running is stopped and every unsettled item
    * ends with a cancellation error. Resolves once the run is `done`.
    *
-   * @param reason Why, for the items' errors.
+   * @param reason Why, for the items' errors: words, which they give as a `CancelledError`'s
+   *   message, or an error's name and message, which they give as theirs (a knot's clobber
+   *   cancels its runs as a `KnotClobberedError`).
    */
-  cancel(reason = "The run was cancelled"): Promise<void> {
+  cancel(
+    reason: string | { name: string; message: string } = "The run was cancelled",
+  ): Promise<void> {
     if (this.finished) return this.done;
+    const error = typeof reason === "string"
+      ? { name: "CancelledError", message: reason }
+      : { name: reason.name, message: reason.message };
     this.#cancelling ??= (async () => {
       const cancelled: ErrorRecord[] = [];
       let unconfirmed: Unconfirmed | void = undefined;
       try {
-        unconfirmed = await this.#onCancel?.(reason);
+        unconfirmed = await this.#onCancel?.(error.message, error);
       } finally {
         this.#open = false;
         this.#control().settleAll((index) => {
@@ -598,7 +609,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
             kind: "cancelled",
             // The attempt the cancel stopped ran from then: a reader of the record counts it.
             ...(this.#status[index] === RUNNING ? { startedAt: this.#started[index]! } : {}),
-          }, { name: "CancelledError", message: unconfirmed?.(index) ?? reason });
+          }, { name: error.name, message: unconfirmed?.(index) ?? error.message });
           cancelled.push(record);
           return record;
         });
@@ -755,9 +766,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     // A success is final: with no failure here, a reading again finds none either.
     if (this.#errors.size === 0) return this;
     // The knot clobbered while the run ran took the run with it: nothing is left to run again.
-    const clobbered = [...this.#errors.values()].find((e) =>
-      e.message.includes(CLOBBERED_WHILE_RUNNING)
-    );
+    const clobbered = [...this.#errors.values()].find(knotClobbered);
     if (clobbered !== undefined) {
       throw new CloudknotInputError(
         `Run ${this.runId} cannot be retried: its knot ${this.knot} ${CLOBBERED_WHILE_RUNNING}. ` +

@@ -73,6 +73,23 @@ export function isRunName(runId: string): boolean {
  * run too instead of going on with it.
  */
 const CANCEL_FILE = "cancel";
+/**
+ * The file beside {@linkcode CANCEL_FILE} that holds, as JSON, the error a request to cancel
+ * ends the items with when it has a name of its own (a knot's clobber's,
+ * `KnotClobberedError`): apart, so that {@linkcode CANCEL_FILE} keeps only the words, as a
+ * process of an earlier version, which reads them as its items' message, expects.
+ */
+const CANCEL_ERROR_FILE = "cancel.json";
+
+/**
+ * Why a run is cancelled: words, which its items give as a `CancelledError`'s message, or an
+ * error's name and message, which they give as theirs (what `MapRun.cancel` takes).
+ */
+export type CancelReason = string | { name: string; message: string };
+
+function wordsOf(reason: CancelReason): string {
+  return typeof reason === "string" ? reason : reason.message;
+}
 
 /**
  * Asks the process that drives the run in `dir` to cancel it, with `reason`;
@@ -88,9 +105,18 @@ const CANCEL_FILE = "cancel";
  * @param dir The run's folder.
  * @param reason Why the run is cancelled, as its items' errors will say.
  */
-export function requestCancel(dir: string, reason: string): void {
+export function requestCancel(dir: string, reason: CancelReason): void {
   try {
-    Deno.writeTextFileSync(join(dir, CANCEL_FILE), reason, { createNew: true, mode: 0o600 });
+    // The error first: the driver reads it only once the words are there, and only if its
+    // message is theirs (a request with other words, asked first, stays as it was).
+    if (typeof reason !== "string") {
+      const error = JSON.stringify({ name: reason.name, message: reason.message });
+      Deno.writeTextFileSync(join(dir, CANCEL_ERROR_FILE), error, { mode: 0o600 });
+    }
+    Deno.writeTextFileSync(join(dir, CANCEL_FILE), wordsOf(reason), {
+      createNew: true,
+      mode: 0o600,
+    });
   } catch {
     // Asked already (the first reason stays), or the run's folder is gone.
   }
@@ -110,12 +136,14 @@ export function requestCancel(dir: string, reason: string): void {
  * @param dir The run's folder.
  * @param reason The reason it was asked with.
  */
-export function withdrawCancel(dir: string, reason: string): void {
-  if (cancelRequest(dir) !== reason) return;
-  try {
-    Deno.removeSync(join(dir, CANCEL_FILE));
-  } catch {
-    // Gone already.
+export function withdrawCancel(dir: string, reason: CancelReason): void {
+  if (cancelRequest(dir) !== wordsOf(reason)) return;
+  for (const file of [CANCEL_FILE, CANCEL_ERROR_FILE]) {
+    try {
+      Deno.removeSync(join(dir, file));
+    } catch {
+      // Gone already.
+    }
   }
 }
 
@@ -143,6 +171,38 @@ export function cancelRequest(dir: string): string | undefined {
 }
 
 /**
+ * What another handle asked to cancel the run in `dir` with, as it asked it
+ * ({@linkcode requestCancel}): the error's name and message when the request
+ * had a name of its own (a knot's clobber's), else the words; `undefined` if
+ * none asked. A request that a process of an earlier version wrote has only
+ * its words.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { requestedCancel } from "./run_manifests.ts";
+ *
+ * const reason = requestedCancel(runDir);
+ * if (reason !== undefined) await run.cancel(reason);
+ * ```
+ *
+ * @param dir The run's folder.
+ * @returns The reason the first request gave.
+ */
+export function requestedCancel(dir: string): CancelReason | undefined {
+  const words = cancelRequest(dir);
+  if (words === undefined) return undefined;
+  try {
+    const error = JSON.parse(Deno.readTextFileSync(join(dir, CANCEL_ERROR_FILE)));
+    if (error?.message === words && typeof error.name === "string") {
+      return { name: error.name, message: words };
+    }
+  } catch {
+    // No error of its own (words alone), or one half written: the words say it.
+  }
+  return words;
+}
+
+/**
  * Ends every item of a run that has not ended as cancelled, with `message`: what a reader of a
  * run on this machine does when the run's folder goes under it (its knot clobbered), since no
  * record of those items is left to read.
@@ -163,14 +223,17 @@ export function settleCancelled(
   control: RunControl,
   runId: string,
   attempts: ReadonlyMap<number, number>,
-  message: string,
+  message: CancelReason,
 ): void {
+  const error = typeof message === "string"
+    ? { name: "CancelledError", message }
+    : { name: message.name, message: message.message };
   control.settleAll((index) =>
     failureRecord({
       index,
       attempt: Math.max(1, attempts.get(index) ?? 1),
       jobId: `${runId}:${index}`,
       kind: "cancelled",
-    }, { name: "CancelledError", message })
+    }, error)
   );
 }

@@ -447,10 +447,14 @@ Deno.test("results following a live run ends when another process clobbers the k
     Deno.kill(follower.pid, "SIGCONT");
     const { lines: rest, status, stderr } = await restOf(follower, followed);
     assert.equal(status.code, 1, stderr);
-    assert.deepEqual(rest.map((l) => (l.error as { kind: string }).kind), [
-      "cancelled",
-      "cancelled",
-    ]);
+    // Named as the clobber's, which the summary tells by.
+    assert.deepEqual(
+      rest.map((l) => [(l.error as { kind: string }).kind, (l.error as { name: string }).name]),
+      [
+        ["cancelled", "KnotClobberedError"],
+        ["cancelled", "KnotClobberedError"],
+      ],
+    );
     assert.match(
       stderr,
       /2 of 3 items were cancelled as knot killed was clobbered while the run ran/,
@@ -769,7 +773,15 @@ Deno.test("a map whose knot another process clobbers ends its items cancelled, s
       said += `${line.value}\n`;
     }
     assert.equal((await mapping.status).code, 1);
-    await mapped;
+    // The clobber's request crossed to the map's process with its name, which the summary
+    // tells the items by.
+    assert.deepEqual(
+      ndjson(await mapped).map((l) => {
+        const { kind, name } = l.error as { kind: string; name: string };
+        return [l.index, kind, name];
+      }),
+      [[0, "cancelled", "KnotClobberedError"], [1, "cancelled", "KnotClobberedError"]],
+    );
     assert.match(
       said,
       /^2 of 2 items were cancelled as knot gone was clobbered while the run ran: 0, 1; make the knot again \(cloudknot knot create, or cloudknot map of its module\), then map them again$/m,

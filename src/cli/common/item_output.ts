@@ -34,7 +34,7 @@ import type { CliOutput } from "./io.ts";
 import { defined } from "../../util/defined.ts";
 import { WORKER_START_ERROR } from "../../job/pool.ts";
 import { ABORTED, untilAborted } from "../../util/sleep.ts";
-import { CLOBBERED_WHILE_RUNNING, neverStored } from "../../job/retry_advice.ts";
+import { knotClobbered, neverStored } from "../../job/retry_advice.ts";
 
 /**
  * A value in the job codec's JSON form.
@@ -358,8 +358,7 @@ export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
     const s = run.settledItem(index);
     const reason = s?.status === "rejected" ? s.reason : undefined;
     // Cancelled by the clobber, or ended as the clobber removed the run's directory (docker).
-    ((reason?.kind === "cancelled" || reason?.kind === "infrastructure") &&
-        reason.message.includes(CLOBBERED_WHILE_RUNNING)
+    (reason !== undefined && knotClobbered(reason)
       ? clobbered
       : reason?.kind === "cancelled"
       ? cancelled

@@ -35,14 +35,15 @@ import {
 } from "../../job/record.ts";
 import { MapRun, type MapRunOptions, type RunControl } from "../../run/map_run.ts";
 import {
-  cancelRequest,
   CLOBBERED_WHILE_RUNNING,
   isRunName,
   readRunManifests,
   requestCancel,
+  requestedCancel,
   settleCancelled,
   withdrawCancel,
 } from "../run_manifests.ts";
+import { KNOT_CLOBBERED_ERROR } from "../../job/retry_advice.ts";
 import { LocalStore } from "../../store/local.ts";
 import { checkPrivateDirs, ensurePrivateDir } from "../../store/private_dir.ts";
 import type { Estimate } from "../../cost/estimate.ts";
@@ -83,22 +84,26 @@ const FOLLOW_MS = 200;
 export const CLOBBER_WAIT_MS = 30_000;
 
 /**
- * Why a run another process ran stopped: its knot was clobbered. What the
- * items that had not ended say, in that process.
+ * Why a run stopped when its knot was clobbered while it ran: the error its
+ * items that had not ended end with, in every process that reads them
+ * (`KnotClobberedError`, with what to do).
  *
  * @example Usage
  * ```ts
  * import { clobberedReason } from "./local_target.ts";
  *
- * console.log(clobberedReason("squares"));
+ * console.log(clobberedReason("squares").message);
  * ```
  *
  * @param knot The knot's name.
- * @returns The reason.
+ * @returns The reason, as `run.cancel()` takes it.
  */
-export function clobberedReason(knot: string): string {
-  return `The run stopped because its knot ${knot} ${CLOBBERED_WHILE_RUNNING}: create the knot ` +
-    `again and map the inputs again`;
+export function clobberedReason(knot: string): { name: string; message: string } {
+  return {
+    name: KNOT_CLOBBERED_ERROR,
+    message: `The run stopped because its knot ${knot} ${CLOBBERED_WHILE_RUNNING}: create the ` +
+      `knot again and map the inputs again`,
+  };
 }
 
 /** The file in a knot's directory that lists its runs' ids, one a line. */
@@ -618,14 +623,14 @@ export class LocalTarget implements Target {
       jobId: (index) => `${runId}:${index}`,
       startedAt: manifest.createdAt,
       logs: (index, attempt) => readLog(files, index, attempt),
-      onCancel: async (reason) => {
+      onCancel: async (reason, error) => {
         if (pool === undefined && !files.owned) {
           // No process runs it (its map was killed): this handle takes it over, so that its
           // cancellation is written in the run's log for every later reader, as that process's
           // would have been.
           if (!files.takeOver()) {
             // Another process runs it: that process cancels it, and its records are read here.
-            requestCancel(dir, reason);
+            requestCancel(dir, error);
             while (!run.finished && !files.owned && files.isLive()) {
               await sleep(FOLLOW_MS);
               read();
@@ -690,7 +695,7 @@ export class LocalTarget implements Target {
         control.seal({ cutShort: true });
       }
       if (run.finished) return;
-      const cancelled = cancelRequest(dir);
+      const cancelled = requestedCancel(dir);
       if (cancelled !== undefined) {
         void run.cancel(cancelled);
         return;
@@ -1238,7 +1243,7 @@ async function* readLog(files: RunDir, index: number, attempt: number): AsyncGen
 /** Cancels a run this process runs once another handle asks (`requestCancel`). */
 function watchCancel(dir: string, run: MapRun<unknown>): void {
   const timer = setInterval(() => {
-    const reason = cancelRequest(dir);
+    const reason = requestedCancel(dir);
     if (reason === undefined) return;
     clearInterval(timer);
     void run.cancel(reason);
