@@ -18,7 +18,7 @@ import { renderRunHtml, renderRunText } from "./run_view.ts";
 import type { RunUsage } from "../cost/usage.ts";
 import { type CostReport, costReport, type CostReportOptions } from "../cost/report.ts";
 import { CloudknotInputError } from "../util/errors.ts";
-import { CLOBBERED_WHILE_RUNNING, knotClobbered, neverStored } from "../job/retry_advice.ts";
+import { knotClobbered, neverStored } from "../job/retry_advice.ts";
 import { itemsInWords } from "../util/item_words.ts";
 import { type InspectPlace, nestedText } from "../util/summary.ts";
 import { renderReportPage, type ReportFailure } from "./report_page.ts";
@@ -769,7 +769,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     const clobbered = [...this.#errors.values()].find(knotClobbered);
     if (clobbered !== undefined) {
       throw new CloudknotInputError(
-        `Run ${this.runId} cannot be retried: its knot ${this.knot} ${CLOBBERED_WHILE_RUNNING}. ` +
+        `Run ${this.runId} cannot be retried: its knot ${this.knot} was clobbered while it ran. ` +
           `Create the knot again and map the inputs again`,
       );
     }

@@ -5,12 +5,13 @@
 // the items that had finished keep their results.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Knot } from "../../../mod.ts";
+import { CloudknotInputError, Knot } from "../../../mod.ts";
 import { StateFile } from "../../../src/state/mod.ts";
 import { describeJobs } from "../../../src/targets/aws/batch/jobs.ts";
 import { knotClobberedWhy } from "../../../src/targets/aws/catalog.ts";
 import { sessionFor } from "../../support/aws_session.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
+import { rejects } from "../../support/rejects.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 import { withAwsHome } from "../../cli/aws_helpers.ts";
 import { lines, ndjson, spawnCli } from "../../cli/helpers.ts";
@@ -86,7 +87,15 @@ dockerTest(
           s.reason.message,
         );
         assert.equal(s.reason.exitCode, 143);
+        // Named apart from other cancels: no retry runs them, as the knot is gone.
+        assert.equal(s.reason.remote.name, "KnotClobberedError");
       }
+      // So no retry is offered: the run's own handle refuses one, saying to make the knot again.
+      const refused = await rejects(run.retry(), CloudknotInputError);
+      assert.match(
+        refused.message,
+        /its knot napping was clobbered while it ran\. Create the knot again/,
+      );
       // The handle that mapped reads the same.
       const mine = await run.settled();
       assert.deepEqual(mine.map((s) => s.status === "rejected" ? s.reason.kind : s.value), [
@@ -97,8 +106,20 @@ dockerTest(
       ]);
       // So does `cloudknot results`, in its own process.
       const out = ndjson(await printed);
-      while (!(await stderr.read()).done);
+      const summary: string[] = [];
+      for (let line = await stderr.read(); !line.done; line = await stderr.read()) {
+        summary.push(line.value);
+      }
       assert.equal((await results.status).code, 1);
+      // Its summary says to make the knot again and map them, never to retry them.
+      assert.ok(
+        summary.includes(
+          "2 of 4 items were cancelled as knot napping was clobbered while the run ran: 2, 3; make " +
+            "the knot again (cloudknot knot create, or cloudknot map of its module), then map them again",
+        ),
+        summary.join("\n"),
+      );
+      assert.ok(!summary.some((l) => l.includes("cloudknot retry")), summary.join("\n"));
       assert.deepEqual(out.slice(0, 2), [{ index: 0, value: 0 }, { index: 1, value: 0 }]);
       for (const line of out.slice(2)) {
         const error = line.error as Record<string, unknown>;

@@ -25,8 +25,8 @@ Deno.test("a run cut off by its knot's clobber says to create the knot and map a
     const refused = await rejects(run.retry(), CloudknotInputError);
     assert.equal(
       refused.message,
-      `Run ${run.runId} cannot be retried: its knot gone was clobbered while it ran, so nothing ` +
-        "of it is kept. Create the knot again and map the inputs again",
+      `Run ${run.runId} cannot be retried: its knot gone was clobbered while it ran. Create the ` +
+        "knot again and map the inputs again",
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -18,7 +18,8 @@ import {
 } from "../../../job/record.ts";
 import { TIMEOUT_BACKSTOP_SECONDS } from "./environment.ts";
 import { parseJobCommand } from "./command.ts";
-import { stoppedByCloudknot } from "./jobs.ts";
+import { stoppedByClobber, stoppedByCloudknot } from "./jobs.ts";
+import { KNOT_CLOBBERED_ERROR } from "../../../job/retry_advice.ts";
 import { stuckReason } from "./stuck.ts";
 import { defined } from "../../../util/defined.ts";
 
@@ -124,7 +125,8 @@ function attemptOf(job: JobDetail, attempt: number): AttemptDetail | undefined {
  *   what to do about the reason), or cloudknot itself stopped the attempt
  *   (a run's `cancel()`, a knot's clobber: its reason starts `cloudknot: `,
  *   or it ended once `stoppedSince` says cloudknot stopped every job),
- *   whatever the container's exit code;
+ *   whatever the container's exit code; a knot's clobber's error is named
+ *   `KnotClobberedError`, any other `JobCancelledError`;
  * - `infrastructure`: the container never got to exit (it could not start,
  *   or its host went away, as when Spot capacity is reclaimed).
  *
@@ -166,7 +168,8 @@ export function batchFailureRecord(job: JobDetail, target: BatchFailureTarget): 
     name = stuck?.cancelled ? "JobStuckError" : "JobCancelledError";
   } else if (stoppedBy !== undefined) {
     kind = "cancelled";
-    name = "JobCancelledError";
+    // A knot's clobber's, told apart by name: no retry runs its items, as the knot is gone.
+    name = stoppedByClobber(stoppedBy) ? KNOT_CLOBBERED_ERROR : "JobCancelledError";
   } else if (TIMEOUT_RE.test(statusReason ?? "")) {
     kind = "timeout";
     name = "TimeoutError";

@@ -83,6 +83,28 @@ export function stoppedByCloudknot(statusReason: string | undefined): string | u
 }
 
 /**
+ * Whether cloudknot stopped a job because its knot was clobbered: `why`, as
+ * {@linkcode stoppedByCloudknot} reads it, is in the words a knot's clobber
+ * stops its jobs with (`knotClobberedWhy` in `../catalog.ts`), `Knot <name>
+ * was clobbered: …`. The items of such jobs are cancelled for good: no retry
+ * runs them, as the knot is gone.
+ *
+ * @example Usage
+ * ```ts
+ * import { stoppedByClobber } from "./jobs.ts";
+ *
+ * console.log(stoppedByClobber("Knot squares was clobbered: to run these items again, …")); // true
+ * console.log(stoppedByClobber("The run was cancelled")); // false
+ * ```
+ *
+ * @param why Why cloudknot stopped the job.
+ * @returns Whether a clobber did.
+ */
+export function stoppedByClobber(why: string): boolean {
+  return /^Knot \S+ was clobbered:/.test(why);
+}
+
+/**
  * Whether a Batch job status is final.
  *
  * @example Usage
