@@ -367,29 +367,53 @@ Deno.test("--help of the commands on an existing knot says --target picks among 
   });
 });
 
-Deno.test("knot create of a local or docker knot refuses --memory, --timeout and --retries, and says to give them to cloudknot map", async () => {
+Deno.test("knot create of a local knot keeps --concurrency, --retries, --timeout and --memory for the maps that do not give them, and refuses --concurrency and a docker option on AWS or locally", async () => {
   await withHome(async (home) => {
-    for (const target of ["local", "docker"]) {
-      const r = await cli(home, [
-        "knot",
-        "create",
-        "k",
-        "examples/jobs.ts",
-        "square",
-        "--target",
-        target,
-        "--memory",
-        "200",
-      ]);
-      assert.equal(r.code, 2);
-      assert.match(
-        r.stderr,
-        new RegExp(
-          `^error: --memory is for --target aws \\(a ${target} knot takes them for each run: ` +
-            `give them to cloudknot map\\)$`,
-          "m",
-        ),
-      );
+    const made = await cli(home, [
+      "knot",
+      "create",
+      "k",
+      "examples/jobs.ts",
+      "square",
+      "--concurrency",
+      "2",
+      "--retries",
+      "1",
+      "--timeout",
+      "30",
+      "--memory",
+      "200",
+    ]);
+    assert.equal(made.code, 0, made.stderr);
+    const record = JSON.parse(
+      await Deno.readTextFile(join(home.env.CLOUDKNOT_LOCAL_DIR!, "k", "knot.json")),
+    );
+    assert.deepEqual(record.options, { concurrency: 2, retries: 1, timeout: 30, memory: 200 });
+    const mapped = await cli(home, ["map", "--name", "k", "--json", "-q"], { stdin: "[3]" });
+    assert.equal(mapped.code, 0, mapped.stderr);
+    const { runId } = JSON.parse(mapped.stdout);
+    const runs = home.env.CLOUDKNOT_LOCAL_RUNS!;
+    let manifest: Record<string, unknown> | undefined;
+    for await (const dir of Deno.readDir(runs)) {
+      const file = join(runs, dir.name, "runs", runId, "run.json");
+      manifest ??= await Deno.readTextFile(file).then(JSON.parse, () => undefined);
+    }
+    assert.deepEqual(
+      [manifest?.attempts, manifest?.timeoutMs, manifest?.memoryMiB],
+      [1, 30_000, 200],
+    );
+    for (
+      const [args, said] of [
+        [
+          ["--target", "aws", "--concurrency", "2"],
+          /^error: --concurrency is for the local target/m,
+        ],
+        [["--vcpus", "1"], /^error: --vcpus is for --target aws$/m],
+      ] as const
+    ) {
+      const r = await cli(home, ["knot", "create", "j", "examples/jobs.ts", "square", ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, said);
     }
   });
 });

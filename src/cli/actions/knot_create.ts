@@ -28,6 +28,7 @@ import { KNOT_RANGES } from "../common/ranges.ts";
 import { resolveTarget } from "../common/target.ts";
 import { cliDocker } from "../common/docker.ts";
 import { untilInterrupted } from "../common/interrupted.ts";
+import { defined } from "../../util/defined.ts";
 
 async function createAws(
   ctx: CommandContext,
@@ -39,6 +40,9 @@ async function createAws(
     permissions?: Permissions;
   },
 ): Promise<number> {
+  if (ctx.string("concurrency") !== undefined) {
+    throw ctx.usage("--concurrency is for the local target: on AWS, see --max-vcpus");
+  }
   const awsOptions = awsKnotOptions(ctx, "aws");
   const retries = ctx.number("retries", KNOT_RANGES.aws.retries!);
   const timeout = ctx.number("timeout", KNOT_RANGES.aws.timeout!);
@@ -130,28 +134,31 @@ export async function run(ctx: CommandContext): Promise<number> {
       ...(permissions !== undefined ? { permissions } : {}),
     });
   }
-  const stray = [
-    // The docker target builds its image here: it takes the base image.
-    ...awsOptionsGiven(ctx).filter((o) => target !== "docker" || o !== "--base-image"),
-    ...["retries", "timeout", "memory"].filter((o) => ctx.string(o) !== undefined)
-      .map((o) => `--${o}`),
-  ];
+  // The docker target builds its image here, and runs its containers with their CPUs.
+  const stray = awsOptionsGiven(ctx).filter((o) =>
+    target !== "docker" || (o !== "--base-image" && o !== "--vcpus")
+  );
   if (stray.length > 0) {
-    throw ctx.usage(
-      `${stray.join(", ")} ${
-        stray.length > 1 ? "are" : "is"
-      } for --target aws (a ${target} knot takes them for each run: give them to cloudknot map)`,
-    );
+    throw ctx.usage(`${stray.join(", ")} ${stray.length > 1 ? "are" : "is"} for --target aws`);
   }
+  // The knot keeps them, for the maps that do not give them.
+  const ranges = KNOT_RANGES[target];
+  const limits = defined({
+    concurrency: ctx.number("concurrency", ranges.concurrency!),
+    retries: ctx.number("retries", ranges.retries!),
+    timeout: ctx.number("timeout", ranges.timeout!),
+    memory: ctx.number("memory", ranges.memory!),
+  });
   await refuseAwsNameClash(ctx, name);
   await checkModulePath(module);
   const warn = cliWarn(ctx);
   const docker: Partial<KnotOptions> = target === "docker"
     ? {
       docker: cliDocker(ctx, { quiet: ctx.flag("quiet") }),
-      ...(awsKnotOptions(ctx, "docker").baseImage !== undefined
-        ? { baseImage: awsKnotOptions(ctx, "docker").baseImage }
-        : {}),
+      ...defined({
+        baseImage: awsKnotOptions(ctx, "docker").baseImage,
+        vcpus: awsKnotOptions(ctx, "docker").vcpus,
+      }),
     }
     : {};
   const knotOptions: KnotOptions = {
@@ -161,6 +168,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     exportName,
     ...(files !== undefined ? { files } : {}),
     ...cliLocalKnot(ctx, target === "docker" ? "docker" : "local"),
+    ...limits,
     warn,
   };
   if (ctx.flag("dry-run")) {

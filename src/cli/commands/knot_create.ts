@@ -7,7 +7,13 @@
 import { AWS_KNOT_OPTIONS } from "../common/aws_options.ts";
 import { defineCommand } from "../common/command.ts";
 import { FILE_OPTION } from "../common/module_path.ts";
-import { DRY_RUN_OPTION, JSON_OPTION, MODULE_ARGUMENTS, TARGET_OPTION } from "../common/options.ts";
+import {
+  DRY_RUN_OPTION,
+  JSON_OPTION,
+  KNOT_LIMIT_OPTIONS,
+  MODULE_ARGUMENTS,
+  TARGET_OPTION,
+} from "../common/options.ts";
 import { PERMISSION_OPTION } from "../common/permissions.ts";
 
 /** `knot create <knot> <module> [export]`. */
@@ -26,7 +32,9 @@ export const knotCreate = defineCommand({
     "their retries) keep their own function; given the same, it is adopted as it is; when its " +
     "job queue or compute environment was deleted outside cloudknot, it is made again under the " +
     "same names, keeping its runs. With --target docker it builds the knot's image on this machine (no AWS " +
-    "request) and `map --name KNOT` runs it on the local Docker engine, as AWS Batch would.",
+    "request) and `map --name KNOT` runs it on the local Docker engine, as AWS Batch would. " +
+    "The knot keeps --retries, --timeout and --memory (and, on this machine, --concurrency, and " +
+    "docker's --vcpus): `map --name KNOT` runs with them unless it gives others.",
   args: [
     {
       name: "knot",
@@ -36,13 +44,7 @@ export const knotCreate = defineCommand({
     ...MODULE_ARGUMENTS,
   ],
   options: {
-    retries: {
-      type: "string",
-      value: "N",
-      description: "AWS: attempts per item, 1 to 10 (default: 3)",
-    },
-    timeout: { type: "string", value: "S", description: "AWS: seconds one attempt may run" },
-    memory: { type: "string", value: "MiB", description: "AWS: memory per job" },
+    ...KNOT_LIMIT_OPTIONS,
     ...FILE_OPTION,
     ...PERMISSION_OPTION,
     ...AWS_KNOT_OPTIONS,

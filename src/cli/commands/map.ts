@@ -11,6 +11,7 @@ import {
   DRY_RUN_OPTION,
   EXPORT_ARGUMENT,
   JSON_OPTION,
+  KNOT_LIMIT_OPTIONS,
   TARGET_OPTION,
   UNORDERED_OPTION,
 } from "../common/options.ts";
@@ -54,24 +55,7 @@ export const map = defineCommand({
       value: "KNOT",
       description: "The knot's name (default: from the module and export)",
     },
-    concurrency: {
-      type: "string",
-      value: "N",
-      description:
-        "Local: worker processes; docker: containers at once; 1 to 1024 (default: the number of cores)",
-    },
-    retries: { type: "string", value: "N", description: "Attempts per item, 1 to 10 (default: 3)" },
-    timeout: {
-      type: "string",
-      value: "S",
-      description: "Seconds one attempt may run (a whole number of at least 60 on AWS)",
-    },
-    memory: {
-      type: "string",
-      value: "MiB",
-      description:
-        "Memory per job (4 to 33,554,432 on AWS, at least 6 on docker); locally, each worker's heap limit",
-    },
+    ...KNOT_LIMIT_OPTIONS,
     env: {
       type: "string",
       value: "K=V",

@@ -65,6 +65,32 @@ export const KNOT_TARGET_OPTION: Record<string, OptionSpec> = {
   },
 };
 
+/**
+ * `--concurrency`, `--retries`, `--timeout`, `--memory`: a knot's limits, which `map` and
+ * `knot create` take, and which the knot keeps for the maps that do not give them (an AWS knot in
+ * its job definition, a local or docker knot in its record); `--concurrency` on this machine only.
+ */
+export const KNOT_LIMIT_OPTIONS: Record<string, OptionSpec> = {
+  concurrency: {
+    type: "string",
+    value: "N",
+    description:
+      "Local: worker processes; docker: containers at once; 1 to 1024 (default: the number of cores)",
+  },
+  retries: { type: "string", value: "N", description: "Attempts per item, 1 to 10 (default: 3)" },
+  timeout: {
+    type: "string",
+    value: "S",
+    description: "Seconds one attempt may run (a whole number of at least 60 on AWS)",
+  },
+  memory: {
+    type: "string",
+    value: "MiB",
+    description:
+      "Memory per job (4 to 33,554,432 on AWS, at least 6 on docker); locally, each worker's heap limit",
+  },
+};
+
 /** Options every command has; the command line handles them itself. */
 export const COMMON_OPTIONS: Record<string, OptionSpec> = {
   help: { type: "boolean", short: "h", description: "Show this help" },
