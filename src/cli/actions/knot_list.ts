@@ -36,7 +36,9 @@ import type { CommandContext } from "../common/command.ts";
 
 /** How a docker knot that was never finished is listed: by what the process holding it does. */
 function unfinishedLabel(found: UnfinishedDockerKnot): string {
-  if (!found.running) return "(create unfinished)";
+  if (!found.running) {
+    return found.clobberStartedAt === undefined ? "(create unfinished)" : "(clobber unfinished)";
+  }
   return found.activity === "creating"
     ? "(being created)"
     : found.activity === "clobbering"
@@ -71,6 +73,10 @@ export async function run(ctx: CommandContext): Promise<number> {
           dir: found.root,
           unfinished: true,
           creating: found.activity === "creating",
+          // A clobber that removed the knot's record: under way, or stopped part-way.
+          clobberStarted: found.clobberStartedAt === undefined
+            ? null
+            : new Date(found.clobberStartedAt).toISOString(),
           clobberRunning: found.activity === "clobbering",
           runs: 0,
           lastRun: null,

@@ -36,6 +36,7 @@ import type { CommandContext } from "./command.ts";
 import { resolveTarget, type TargetName } from "./target.ts";
 import { refuseOriginal } from "./original.ts";
 import { inCliWords } from "./cli_words.ts";
+import { formatTime } from "./table.ts";
 
 /**
  * What `Knot.create` needs to make or open a knot of this machine (the local
@@ -210,8 +211,9 @@ export class UnfinishedKnotError extends CloudknotInputError {
 /**
  * What to say of a docker knot that was never finished: that another
  * process creates it now (or clobbers it, its record removed already, or
- * holds it doing something else), or that a create of it stopped, and what makes it
- * or removes what it left, in the command line's words.
+ * holds it doing something else), or that a create of it stopped (or a clobber
+ * that removed its record already), and what makes it or removes what it left,
+ * in the command line's words.
  *
  * @example Usage
  * ```ts ignore
@@ -240,6 +242,12 @@ export function unfinishedKnotWords(name: string, unfinished: UnfinishedDockerKn
       : `Docker knot ${name} has no record (knot.json) while another process holds its lock ` +
         `${where}${holder === undefined ? "" : `, which ${holder.doing}`}: run this again once ` +
         `it has finished`;
+  }
+  if (unfinished.clobberStartedAt !== undefined) {
+    return `A clobber of docker knot ${name} stopped part-way (it began at ` +
+      `${formatTime(unfinished.clobberStartedAt)} and has not finished), after it removed the ` +
+      `knot's record, leaving its folder ${root}: run \`cloudknot knot clobber ${name}\` again ` +
+      `to finish it`;
   }
   return `Docker knot ${name} was never finished: a \`cloudknot knot create\` or \`cloudknot ` +
     `map\` of it stopped (it was killed, or failed) before it recorded the knot, leaving its folder ${root}. ` +

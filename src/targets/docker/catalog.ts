@@ -161,15 +161,18 @@ export interface DockerClobberState {
  * @returns When its clobber began and whether it still runs, or `undefined`.
  */
 export async function dockerClobberState(root: string): Promise<DockerClobberState | undefined> {
+  const clobberStartedAt = await clobberMarkedAt(root);
+  if (clobberStartedAt === undefined) return undefined;
+  return { clobberStartedAt, clobberRunning: await knotLockHeld(root) !== undefined };
+}
+
+/** When the clobber whose mark is in the folder `root` began; `undefined` without a mark. */
+async function clobberMarkedAt(root: string): Promise<number | undefined> {
   const mark = await Deno.lstat(join(root, CLOBBERING_FILE)).catch((e) => {
     if (e instanceof Deno.errors.NotFound) return undefined;
     throw e;
   });
-  if (mark === undefined) return undefined;
-  return {
-    clobberStartedAt: (mark.mtime ?? new Date()).getTime(),
-    clobberRunning: await knotLockHeld(root) !== undefined,
-  };
+  return mark === undefined ? undefined : (mark.mtime ?? new Date()).getTime();
 }
 
 /** A docker knot's folder without the knot's record (see {@linkcode unfinishedDockerKnot}). */
@@ -188,20 +191,29 @@ export interface UnfinishedDockerKnot {
   activity?: "creating" | "clobbering" | "other";
   /** Who holds it, when it said. */
   holder?: KnotLockHolder;
+  /**
+   * When a clobber of the knot began, in epoch milliseconds, while its mark
+   * ({@linkcode CLOBBERING_FILE}) is there: a clobber that removed the knot's
+   * record and had not finished (stopped part-way when not `running`).
+   */
+  clobberStartedAt?: number;
 }
 
 /**
  * Whether the folder `root` holds a docker knot that was never finished: its
  * lock's file ({@linkcode KNOT_LOCK_FILE}), which a create makes first, but
  * no record (`knot.json`), which it writes last. A create killed (or failed: its build, say) in between
- * leaves it so (its build directory and image perhaps made), and so does a
- * clobber killed once it removed the record. A create of the knot again makes
- * it anew in that folder; {@linkcode clobberUnfinishedDockerKnot} removes
- * what it left. `running` when a process holds the knot's lock now, and its
- * `activity` what that process said it does: a create under way, or a
- * clobber (which removes the record before the folder); `undefined` for a
- * knot's folder, a folder of no docker knot, or one a process removing a
- * gone knot's leftovers holds for that time.
+ * leaves it so (its build directory and image perhaps made). So does a
+ * clobber killed once it removed the record, which leaves its mark
+ * ({@linkcode CLOBBERING_FILE}, the last of the folder it removes, after the
+ * lock's file): `clobberStartedAt` says so. A create of the knot again makes
+ * it anew in that folder (finishing such a clobber first);
+ * {@linkcode clobberUnfinishedDockerKnot} removes what it left. `running`
+ * when a process holds the knot's lock now, and its `activity` what that
+ * process said it does: a create under way, or a clobber (which removes the
+ * record before the folder); `undefined` for a knot's folder, a folder of no
+ * docker knot, or one a process removing a gone knot's leftovers holds for
+ * that time.
  *
  * @example Usage
  * ```ts ignore
@@ -216,14 +228,17 @@ export interface UnfinishedDockerKnot {
 export async function unfinishedDockerKnot(
   root: string,
 ): Promise<UnfinishedDockerKnot | undefined> {
+  if (await recorded(root)) return undefined;
+  const clobberStartedAt = await clobberMarkedAt(root);
   if (
-    await recorded(root) ||
+    clobberStartedAt === undefined &&
     !await pathExists(join(root, KNOT_LOCK_FILE), { followLinks: false })
   ) {
     return undefined;
   }
+  const clobbering = clobberStartedAt === undefined ? {} : { clobberStartedAt };
   const held = await knotLockHeld(root);
-  if (held === undefined) return { root, running: false };
+  if (held === undefined) return { root, running: false, ...clobbering };
   const doing = held.holder?.doing;
   if (doing === REMOVING_LEFTOVERS) return undefined;
   const activity = doing === CREATING_KNOT
@@ -231,7 +246,13 @@ export async function unfinishedDockerKnot(
     : doing === CLOBBERING_KNOT
     ? "clobbering"
     : "other";
-  return { root, running: true, activity, ...(held.holder ? { holder: held.holder } : {}) };
+  return {
+    root,
+    running: true,
+    activity,
+    ...(held.holder ? { holder: held.holder } : {}),
+    ...clobbering,
+  };
 }
 
 /** Whether the folder `root` holds a docker knot's record (`knot.json`). */

@@ -213,6 +213,11 @@ async function savedRecord(
         ? `Docker knot "${spec.name}" is being clobbered by another process now (in ` +
           `${store.root}): there is no knot to adopt. Pass func, or module and exportName, to ` +
           `create it anew (the create waits for that clobber to finish)`
+        : !unfinished.running && unfinished.clobberStartedAt !== undefined
+        ? `Docker knot "${spec.name}" was being clobbered, and that clobber stopped part-way ` +
+          `(it was killed, or failed) after it removed the knot's record, in ${store.root}: ` +
+          `there is no knot to adopt. Pass func, or module and exportName, to create it anew ` +
+          `(the create finishes that clobber first)`
         : `Docker knot "${spec.name}" was never finished: a create of it ${
           unfinished.running ? "runs in another process now" : "stopped (it was killed, or failed)"
         } before it recorded the knot, in ${store.root}. Pass func, or module and exportName, ` +

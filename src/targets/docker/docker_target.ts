@@ -1656,7 +1656,10 @@ export class DockerTarget implements Target {
     if (earlier.length > 0) await docker.removeImage(earlier, { missingOk: true }).catch(() => {});
     // A process driving one of its runs may write into it meanwhile (until it
     // finds a directory gone): the removal is tried again. The record goes after the rest, and
-    // the mark after the record, so a clobber killed on the way leaves the knot to clobber again.
+    // the mark after the record, so a clobber killed on the way leaves the knot to clobber again:
+    // with its record, or without it, a folder that still holds the mark (`unfinishedDockerKnot`
+    // calls it a clobber stopped part-way). So the mark is the last of the folder to go, after
+    // the lock's file (this process holds its lock until it ends), and the folder goes empty.
     const last = new Set([KNOT_RECORD_FILE, CLOBBERING_FILE, KNOT_LOCK_FILE]);
     const gone = (e: unknown) => {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
@@ -1668,8 +1671,9 @@ export class DockerTarget implements Target {
           await Deno.remove(join(root, entry.name), { recursive: true }).catch(gone);
         }
         await Deno.remove(join(root, KNOT_RECORD_FILE)).catch(gone);
+        if (!options.keepFolder) await Deno.remove(join(root, KNOT_LOCK_FILE)).catch(gone);
         await Deno.remove(join(root, CLOBBERING_FILE)).catch(gone);
-        if (!options.keepFolder) await Deno.remove(root, { recursive: true });
+        if (!options.keepFolder) await Deno.remove(root);
         return;
       } catch (e) {
         if (e instanceof Deno.errors.NotFound) return;

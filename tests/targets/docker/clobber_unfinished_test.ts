@@ -3,7 +3,10 @@
 // `cloudknot knot show` and `cloudknot knot list`, with the command that
 // finishes it, and as being clobbered while a process holds the knot's lock;
 // `Knot.create` of a new knot of its name finishes that clobber, then creates
-// the knot anew, which maps. Under CI=true this test fails without Docker.
+// the knot anew, which maps. One killed once it removed the knot's record (or
+// its lock's file too) is listed as a clobber unfinished, never as a create
+// unfinished, and `cloudknot knot clobber` finishes it. Under CI=true these
+// tests fail without Docker.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Knot } from "../../../mod.ts";
@@ -13,7 +16,7 @@ import { dockerImageName, IMAGE_NAME_LABEL } from "../../../src/store/local_knot
 import { cliInProcess } from "../../support/cli_in_process.ts";
 import { knotImage, withDockerKnots } from "../../support/docker_knots.ts";
 import { dockerTest } from "../../support/docker_available.ts";
-import { killClobberAfterImage } from "./killed_clobber.ts";
+import { killClobberAfterImage, killClobberAfterRemoving } from "./killed_clobber.ts";
 
 const quiet = new Docker({ logger: () => {} });
 const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
@@ -98,6 +101,56 @@ dockerTest(
           assert.equal(after.runs.length, 1, "only the new knot's run");
           await knot.clobber();
           assert.equal(await exists(root), false);
+        } finally {
+          await quiet.removeImage(await imagesOf(root), { force: true, missingOk: true })
+            .catch(() => {});
+        }
+      },
+    );
+  },
+);
+
+dockerTest(
+  "a docker knot whose clobber was killed once it removed the knot's record, or its lock's file too, is listed as a clobber unfinished, not a create, and knot clobber finishes it",
+  async () => {
+    await withDockerKnots(
+      "cloudknot-docker-clobber-unrecorded-",
+      async ({ dir, knotOptions, baseImage }) => {
+        const root = join(dir, "cut");
+        const cli = (...args: string[]) =>
+          cliInProcess(args, { CLOUDKNOT_LOCAL_DIR: dir, HOME: dir }).ended;
+        try {
+          for (const removed of ["knot.json", "knot.lock"]) {
+            await Knot.create({ ...knotOptions, name: "cut", func: (x: number) => x + 1 });
+            await killClobberAfterRemoving({ dir, name: "cut", baseImage }, removed);
+            assert.equal(await exists(join(root, "knot.json")), false, removed);
+            assert.ok(
+              await exists(join(root, "clobbering")),
+              `the clobber's mark stays (${removed})`,
+            );
+
+            const words = new RegExp(
+              "A clobber of docker knot cut stopped part-way \\(it began at .+ and has not " +
+                "finished\\), after it removed the knot's record, leaving its folder \\S+cut: run " +
+                "`cloudknot knot clobber cut` again to finish it",
+            );
+            const list = await cli("knot", "list");
+            assert.equal(list.code, 0, list.stderr);
+            assert.match(list.stdout, /^cut +docker \(clobber unfinished\) /m, removed);
+            assert.match(list.stderr, words, removed);
+            const [listed] = JSON.parse((await cli("knot", "list", "--json")).stdout);
+            assert.equal(listed.unfinished, true);
+            assert.equal(typeof listed.clobberStarted, "string");
+            assert.equal(listed.clobberRunning, false);
+            assert.equal(listed.creating, false);
+            const show = await cli("knot", "show", "cut");
+            assert.match(show.stderr, words, removed);
+
+            const clobber = await cli("knot", "clobber", "cut", "--yes");
+            assert.equal(clobber.code, 0, clobber.stderr);
+            assert.equal(await exists(root), false, `the clobber finished (${removed})`);
+            assert.deepEqual(await imagesOf(root), []);
+          }
         } finally {
           await quiet.removeImage(await imagesOf(root), { force: true, missingOk: true })
             .catch(() => {});

@@ -44,6 +44,7 @@ dockerTest(
           dir: root,
           unfinished: true,
           creating: false,
+          clobberStarted: null,
           clobberRunning: false,
           runs: 0,
           lastRun: null,

@@ -1,7 +1,8 @@
 /**
  * A docker knot's clobber killed part-way, for real: a process that clobbers
- * the knot kills itself with SIGKILL once Docker has removed the knot's
- * image, leaving the knot's record with the clobber's mark.
+ * the knot kills itself with SIGKILL at a chosen step, once Docker has
+ * removed the knot's image (leaving the knot's record with the clobber's
+ * mark), or once it has removed a file of the knot's folder.
  *
  * @module
  */
@@ -21,7 +22,55 @@ import assert from "node:assert/strict";
 export async function killClobberAfterImage(
   knot: { dir: string; name: string; image: string; baseImage: string },
 ): Promise<void> {
-  const { dir, name, image, baseImage } = knot;
+  await killClobber(
+    knot,
+    `if (ref === ${JSON.stringify(knot.image)}) Deno.kill(Deno.pid, "SIGKILL");`,
+    "",
+  );
+}
+
+/**
+ * Clobbers the docker knot `name` of the knots directory `dir` in another
+ * process, which kills itself with SIGKILL once the clobber has removed the
+ * file `file` of the knot's folder (`knot.json`, `knot.lock`): its removals
+ * go through `Deno.remove`, which that process wraps.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await killClobberAfterRemoving({ dir, name: "cut", baseImage }, "knot.json");
+ * ```
+ *
+ * @param knot The knots directory, the knot's name and the base image it was built on.
+ * @param file The name of the file in the knot's folder after whose removal it dies.
+ */
+export async function killClobberAfterRemoving(
+  knot: { dir: string; name: string; baseImage: string },
+  file: string,
+): Promise<void> {
+  await killClobber(
+    knot,
+    "",
+    `const remove = Deno.remove;
+     Deno.remove = async (path, options) => {
+       await remove(path, options);
+       if (String(path).endsWith(${JSON.stringify(`/${knot.name}/${file}`)})) {
+         Deno.kill(Deno.pid, "SIGKILL");
+       }
+     };`,
+  );
+}
+
+/**
+ * Clobbers the knot in another process whose docker driver runs
+ * `afterImageRemoved` after each image removal (`ref` the image), and which
+ * runs `before` first; fails unless the process was killed.
+ */
+async function killClobber(
+  knot: { dir: string; name: string; baseImage: string },
+  afterImageRemoved: string,
+  before: string,
+): Promise<void> {
+  const { dir, name, baseImage } = knot;
   const clobbering = new Deno.Command(Deno.execPath(), {
     args: [
       "eval",
@@ -29,18 +78,19 @@ export async function killClobberAfterImage(
        import { Docker } from ${
         JSON.stringify(new URL("../../../src/docker/docker.ts", import.meta.url).href)
       };
-       class KilledAfterImage extends Docker {
+       class Killing extends Docker {
          async removeImage(ref, options) {
            const done = await super.removeImage(ref, options);
-           if (ref === ${JSON.stringify(image)}) Deno.kill(Deno.pid, "SIGKILL");
+           ${afterImageRemoved}
            return done;
          }
        }
        const knot = await Knot.create({
          target: "docker", name: ${JSON.stringify(name)}, dir: ${JSON.stringify(dir)},
          cloudknotDir: ${JSON.stringify(dir)}, baseImage: ${JSON.stringify(baseImage)},
-         docker: new KilledAfterImage({ logger: () => {} }),
+         docker: new Killing({ logger: () => {} }),
        });
+       ${before}
        await knot.clobber();`,
     ],
     stdout: "null",
