@@ -201,9 +201,10 @@ export interface MapRunOptions {
   resubmit?: Resubmit;
   /**
    * The latest run that retries this one, if any, as collected (over the whole input): a
-   * `retry()` of this run is that run's, so that what a retry ran is never run again.
+   * `retry()` of this run is that run's, so that what a retry ran is never run again. The
+   * signal (the retry's) stops that reading, as `collect`'s does.
    */
-  retriedBy?: () => Promise<MapRun<unknown> | undefined>;
+  retriedBy?: (signal?: AbortSignal) => Promise<MapRun<unknown> | undefined>;
   /**
    * Checks the resources a retry gives items (its `memory`, `vcpus` and
    * `timeout`, and doubled memory) against the target's own bounds, before
@@ -290,7 +291,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   #work: Promise<unknown>[] = [];
   #usage?: () => Promise<RunUsage>;
   #resubmit?: Resubmit;
-  #retriedBy?: () => Promise<MapRun<unknown> | undefined>;
+  #retriedBy?: (signal?: AbortSignal) => Promise<MapRun<unknown> | undefined>;
   #checkResources?: (resources: ItemResources) => void;
   #reread?: (signal?: AbortSignal) => Promise<MapRun<unknown>>;
   #cost?: CostReport;
@@ -775,8 +776,13 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     }
     // Retried already (a cell run again, another process): the latest retry is retried, which
     // runs only what failed in it, and nothing when nothing did.
-    const later = await this.#retriedBy?.();
-    if (later !== undefined) return await later.retry(options) as MapRun<T>;
+    const later = await this.#retriedBy?.(options.signal);
+    if (later !== undefined) {
+      // That run read, followed (or finished) until it ends: the signal stops that reading as
+      // it stops the reading again below.
+      await MapRun.#throwOnceStopped(later, options.signal);
+      return await later.retry(options) as MapRun<T>;
+    }
     const run = await this.#readAgain(options.signal);
     const resubmit = run.#resubmit!;
     const failed: { index: number; reason: ItemError }[] = [];
@@ -839,20 +845,32 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     if (isFreshReading(this) && this.#cancelling === undefined) return this;
     signal?.throwIfAborted();
     const again = (await this.#reread(signal)) as MapRun<T>;
-    // Done, not only finished: a reading whose items have all settled may still be polling
-    // (a retry's reading follows the run it retries too), and the retry goes on (or fails)
-    // only once nothing of it is left running. Its jobs go on when the signal aborts (also
-    // before the reading was returned, during its first look): the reading only stops
-    // following them, and the retry rejects once it has stopped, so that no request or timer
-    // of it outlives the call. That cannot hang: a reading's poll loop or follow ends as its
-    // signal aborts, its requests and waits carrying the signal (a docker reading that took
-    // over a run whose driver was killed drives its slices to their end first, as it would
-    // without the signal).
-    if (await untilAborted(again.done, signal) === ABORTED) {
-      await again.#stopped();
+    await MapRun.#throwOnceStopped(again, signal);
+    return again;
+  }
+
+  /**
+   * Waits until `reading` (a reading of a run this handle made for a retry)
+   * is done; when `signal` aborts first, rejects with its reason once the
+   * reading has stopped.
+   *
+   * Done, not only finished: a reading whose items have all settled may still
+   * be polling (a retry's reading follows the run it retries too), and the
+   * retry goes on (or fails) only once nothing of it is left running. Its jobs
+   * go on when the signal aborts (also before the reading was returned, during
+   * its first look): the reading only stops following them, and the retry
+   * rejects once it has stopped, so that no request or timer of it outlives
+   * the call. That cannot hang: a reading's poll loop or follow ends as its
+   * signal aborts, its requests and waits carrying the signal, and a reading
+   * that took over a run whose process was killed stops driving it, as that
+   * process did (a docker reading starts no container more and leaves those
+   * that run to whoever reads the run next; a local one stops its workers).
+   */
+  static async #throwOnceStopped(reading: MapRun<unknown>, signal?: AbortSignal): Promise<void> {
+    if (await untilAborted(reading.done, signal) === ABORTED) {
+      await reading.#stopped();
       throw signal!.reason;
     }
-    return again;
   }
 
   /**

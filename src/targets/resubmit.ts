@@ -143,7 +143,11 @@ export async function withEarlierResults<T>(
 
 /** How a run on this machine is collected (local and docker targets). */
 export interface CollectOptions {
-  /** Stops following the run; its handle then stays unfinished. */
+  /**
+   * Stops following the run, or driving it where the reading took over a run
+   * whose process was gone (as that process stopped); its handle then stays
+   * unfinished.
+   */
   signal?: AbortSignal;
   /**
    * Whether a run whose process is gone is finished here; `false` only reads
@@ -187,17 +191,24 @@ export async function collectWhole<T>(
  * ```ts ignore
  * import { latestRetry } from "./resubmit.ts";
  *
- * const hooks = { retriedBy: () => latestRetry(this, manifest.runId) };
+ * const hooks = { retriedBy: (signal) => latestRetry(this, manifest.runId, signal) };
  * ```
  *
  * @param knot The knot's runs, and how one is collected.
  * @param runId The run.
+ * @param signal Stops the retry's reading (`collect`'s `signal`).
  * @returns The retry's handle.
  */
 export async function latestRetry(
-  knot: { runs(): Promise<RunManifest[]>; collect<T>(runId: string): Promise<MapRun<T>> },
+  knot: {
+    runs(): Promise<RunManifest[]>;
+    collect<T>(runId: string, options?: CollectOptions): Promise<MapRun<T>>;
+  },
   runId: string,
+  signal?: AbortSignal,
 ): Promise<MapRun<unknown> | undefined> {
   const later = (await knot.runs()).findLast((m) => m.retryOf?.runId === runId);
-  return later === undefined ? undefined : await knot.collect<unknown>(later.runId);
+  return later === undefined
+    ? undefined
+    : await knot.collect<unknown>(later.runId, signal ? { signal } : {});
 }

@@ -1461,10 +1461,14 @@ export class AwsTarget implements Omit<Target, "clobber" | "summary"> {
         }
         return usage;
       },
-      retriedBy: () =>
+      retriedBy: (signal) =>
         latestRetry(
-          { runs: () => this.#runsSince(info.runId), collect: (id) => this.collect(id) },
+          {
+            runs: () => this.#runsSince(info.runId),
+            collect: (id, options) => this.collect(id, options),
+          },
           info.runId,
+          signal,
         ),
       // On the revision the run ran on: its function, whatever the knot was updated to since.
       resubmit: async (request) => {

@@ -231,6 +231,12 @@ interface RunState {
   control: RunControl;
   /** Stops starting attempts (a cancel). */
   stop: AbortController;
+  /**
+   * Stops this process driving the run as a killed driver stops (the signal
+   * of a reading that took the run over): it starts no container more, nor
+   * waits for those that run, which go on for whoever drives the run next.
+   */
+  letGo?: AbortSignal;
   /** Cancels the run (its handle's `cancel`). */
   cancel(reason: string): Promise<void>;
   /** The attempts under way in this process, when it drives the run. */
@@ -506,7 +512,7 @@ export class DockerTarget implements Target {
       work,
       this.#o.concurrency,
       (w) => this.#child(state, w),
-      { signal: state.stop.signal },
+      { signal: stopsDriving(state) },
     ).then(async () => {
       // Clobbered while it ran: each slice removed its container, and the image they ran goes.
       // (What cannot be removed now is `cloudknot gc`'s to find.)
@@ -535,13 +541,14 @@ export class DockerTarget implements Target {
    * that have no result yet, until every item has its final record.
    */
   async #child(state: RunState, w: Work): Promise<void> {
-    const { manifest, control, stop } = state;
+    const { manifest, control } = state;
     const { child } = w;
     const open = () => range(child).filter((i) => !control.isSettled(i));
     let attempt = w.attempt;
     let container = w.container;
+    const driving = stopsDriving(state);
     try {
-      while (!stop.signal.aborted && open().length > 0) {
+      while (!driving.aborted && open().length > 0) {
         if (cancelledElsewhere(state)) return;
         for (const index of open()) control.started(index, attempt, child.jobId);
         const ended = await this.#attempt(state, child, attempt, container);
@@ -559,7 +566,7 @@ export class DockerTarget implements Target {
             control.settle(record);
           } else control.retrying(record as ErrorRecord);
         }
-        if (stop.signal.aborted) return;
+        if (driving.aborted) return;
         attempt++;
         container = undefined;
       }
@@ -620,7 +627,8 @@ export class DockerTarget implements Target {
    * returns its exit code and the records of the slice's open items
    * (`#ended`); when the run was cancelled meanwhile, the records the job
    * wrote before it was killed, without an exit code. `undefined` when it
-   * never ran.
+   * never ran, or when this process let go of the run (`RunState.letGo`)
+   * before it ended.
    */
   async #attempt(
     state: RunState,
@@ -660,6 +668,8 @@ export class DockerTarget implements Target {
       return { records };
     };
     let adopted = running !== undefined;
+    // Let go of: what runs is left for whoever drives the run next, and nothing starts.
+    if (state.letGo?.aborted) return undefined;
     if (!adopted) {
       try {
         // The image the run started with, by id: the knot's name may be another function's now.
@@ -744,12 +754,15 @@ export class DockerTarget implements Target {
         if (!killed && await this.#runs(name)) return await leftRunning();
       }
       state.waiting.set(name, child);
-      const exitCode = await this.#wait(name, state.giveUp.signal).finally(() =>
-        state.waiting.delete(name)
-      );
+      const exitCode = await this.#wait(
+        name,
+        state.letGo ? AbortSignal.any([state.giveUp.signal, state.letGo]) : state.giveUp.signal,
+      ).finally(() => state.waiting.delete(name));
       if (exitCode === undefined && state.giveUp.signal.aborted && await this.#runs(name)) {
         return await leftRunning();
       }
+      // Let go of while it runs: it goes on, as a killed driver leaves it.
+      if (exitCode === undefined && state.letGo?.aborted) return undefined;
       if (state.stop.signal.aborted || cancelledElsewhere(state)) {
         await this.#keepLog(dir, name, child.from, attempt);
         await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
@@ -991,7 +1004,8 @@ export class DockerTarget implements Target {
    * is gone, this one drives it: it waits for the containers still running,
    * starts those created but never started, gives the items of those that
    * ended meanwhile without a record Batch's failure, and runs each
-   * unfinished slice's next attempt (docs/docker.md lists each state). `signal` stops following;
+   * unfinished slice's next attempt (docs/docker.md lists each state). `signal` stops following,
+   * and driving as a killed driver stops (no container starts; those that run go on);
    * with `finish: false` the run is only read and followed, never driven,
    * for commands that only look.
    */
@@ -1194,6 +1208,9 @@ export class DockerTarget implements Target {
           throw e;
         }
         state.locked = true;
+        // Its signal lets go of the run as a killed driver does: what runs goes on, nothing
+        // starts, and the next reading of the run takes it over.
+        if (signal !== undefined) state.letGo = signal;
         try {
           // Driven here from now on: its containers' items are shown as this process runs them.
           followed.show([]);
@@ -1437,7 +1454,7 @@ export class DockerTarget implements Target {
         );
         return { ...usage, target: "docker" };
       },
-      retriedBy: () => latestRetry(this, manifest.runId),
+      retriedBy: (signal) => latestRetry(this, manifest.runId, signal),
       resubmit: async (request) =>
         // A retry runs with the attempts, permissions and limits its run had (unless it gives
         // others),
@@ -1978,6 +1995,11 @@ function keptAdvice(runId: string, knot: string): string {
  * Whether another handle cancelled the run (`requestCancel`): if so, this one
  * cancels it too, with the same reason, and stops driving it.
  */
+/** What stops a drive from starting attempts: a cancel, or letting go of the run. */
+function stopsDriving(state: RunState): AbortSignal {
+  return state.letGo ? AbortSignal.any([state.stop.signal, state.letGo]) : state.stop.signal;
+}
+
 function cancelledElsewhere(state: RunState): boolean {
   if (state.stop.signal.aborted) return true;
   const reason = cancelRequest(state.dir);

@@ -1031,7 +1031,7 @@ export class LocalTarget implements Target {
       // A retry's items get the attempts, permissions, memory and timeout its
       // run had (unless it gives others) and the knot's function of then, from
       // whichever handle and process retries it.
-      retriedBy: () => latestRetry(this, manifest.runId),
+      retriedBy: (signal) => latestRetry(this, manifest.runId, signal),
       resubmit: async (request) =>
         this.#map(await resubmitRequest(new LocalStore(dir), manifest, request), {
           attempts: manifest.attempts,

@@ -23,6 +23,18 @@ export async function containers(labels: Record<string, string>): Promise<string
   return stdout.split("\n").filter((l) => l.trim() !== "");
 }
 
+/** The names of a run's containers that run now. */
+export async function runningContainers(runId: string): Promise<string[]> {
+  const { stdout } = await quiet.command([
+    "ps",
+    "--filter",
+    `label=${CONTAINER_LABELS.run}=${runId}`,
+    "--format",
+    "{{.Names}}",
+  ]);
+  return stdout.split("\n").filter((l) => l.trim() !== "");
+}
+
 /** Every record of a run as its key says: item, attempt, stamp. */
 export async function recordKeys(runDir: string): Promise<RecordKey[]> {
   return await Array.fromAsync(listRecords(new LocalStore(runDir)));

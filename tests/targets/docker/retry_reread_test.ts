@@ -13,30 +13,18 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Knot, type MapRun } from "../../../mod.ts";
 import { Docker } from "../../../src/docker/docker.ts";
-import { CONTAINER_LABELS } from "../../../src/targets/docker/docker_target.ts";
 import { RUN_LOCK_FILES } from "../../../src/store/local_knots.ts";
 import { job, rejected } from "../../fixtures/docker_job.ts";
 import { withDockerKnots } from "../../support/docker_knots.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 import { itemCounter } from "../../support/item_counter.ts";
+import { runningContainers } from "./docker_runs.ts";
 
 const quiet = new Docker({ logger: () => {} });
 
 /** How each item ended: its value, or its error's kind. */
 function ends(settled: PromiseSettledResult<unknown>[]): string[] {
   return settled.map((s, i) => s.status === "fulfilled" ? `ok ${s.value}` : rejected(s, i).kind);
-}
-
-/** The names of a run's containers that run now. */
-async function runningContainers(runId: string): Promise<string[]> {
-  const { stdout } = await quiet.command([
-    "ps",
-    "--filter",
-    `label=${CONTAINER_LABELS.run}=${runId}`,
-    "--format",
-    "{{.Names}}",
-  ]);
-  return stdout.split("\n").filter((l) => l.trim() !== "");
 }
 
 /** How many lines the file has (none when there is no file). */
