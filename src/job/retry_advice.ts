@@ -66,10 +66,10 @@ export const KNOT_CLOBBERED_ERROR = "KnotClobberedError";
  *
  * Its error's name says so ({@linkcode KNOT_CLOBBERED_ERROR}). A clobber's
  * reason that reached the run as words alone, without that name, is told by
- * its words ({@linkcode CLOBBERED_WHILE_RUNNING}): the docker target's (its
- * request to cancel, and the error of an item whose run's directory the
- * clobber removed), and a request to cancel that a clobber of a version
- * before the name wrote in the run's folder.
+ * its words ({@linkcode CLOBBERED_WHILE_RUNNING}): the error of a docker
+ * run's item whose run's directory the clobber removed under its driver, and
+ * a request to cancel that a clobber of a version before the name wrote in
+ * the run's folder.
  *
  * @example Usage
  * ```ts

@@ -464,7 +464,7 @@ Deno.test("a docker knot's gone image and clobbered runs name the command that m
       "again from its build directory and runs the items again",
   );
   assert.equal(
-    inCliWords(new CloudknotError(`Item 0 was cancelled: ${clobberedReason("dk")}`)),
+    inCliWords(new CloudknotError(`Item 0 was cancelled: ${clobberedReason("dk").message}`)),
     "Item 0 was cancelled: The run stopped because its knot was clobbered while it ran, so " +
       "nothing of it is kept: create the knot again (cloudknot knot create dk MODULE EXPORT " +
       "--target docker) and map the inputs again",

@@ -84,13 +84,14 @@ import { childCount, childItems } from "../aws/batch/slices.ts";
 import { type GroupedJob, planGroups } from "../aws/groups.ts";
 import { sliceRun } from "../../job/slicing.ts";
 import { type CollectOptions, collectWhole, latestRetry, resubmitRequest } from "../resubmit.ts";
-import { retryAdvice } from "../../job/retry_advice.ts";
+import { KNOT_CLOBBERED_ERROR, retryAdvice } from "../../job/retry_advice.ts";
 import {
-  cancelRequest,
+  type CancelReason,
   CLOBBERED_WHILE_RUNNING,
   isRunName,
   readRunManifests,
   requestCancel,
+  requestedCancel,
   settleCancelled,
 } from "../run_manifests.ts";
 import type { ItemResources } from "../../run/retry.ts";
@@ -238,7 +239,7 @@ interface RunState {
    */
   letGo?: AbortSignal;
   /** Cancels the run (its handle's `cancel`). */
-  cancel(reason: string): Promise<void>;
+  cancel(reason: CancelReason): Promise<void>;
   /** The attempts under way in this process, when it drives the run. */
   driving?: Promise<void>;
   /**
@@ -1936,15 +1937,18 @@ export function imageGoneAdvice(knot: string): string {
 }
 
 /**
- * Why the runs of a knot clobbered while they ran were cancelled, as their items' errors say.
+ * Why the runs of a knot clobbered while they ran were cancelled: the error their items end with
+ * (`KnotClobberedError`, with what to do), in every process that reads them.
  *
  * @param knot The knot's name.
- * @returns The reason.
+ * @returns The reason, as `run.cancel()` takes it.
  */
-export function clobberedReason(knot: string): string {
-  return `The run stopped because its knot ${CLOBBERED_WHILE_RUNNING}: ` +
-    `create the knot again (Knot.create({ name: "${knot}", target: "docker", func })) and map ` +
-    `the inputs again`;
+export function clobberedReason(knot: string): { name: string; message: string } {
+  return {
+    name: KNOT_CLOBBERED_ERROR,
+    message: `The run stopped because its knot ${CLOBBERED_WHILE_RUNNING}: create the knot ` +
+      `again (Knot.create({ name: "${knot}", target: "docker", func })) and map the inputs again`,
+  };
 }
 
 /** The run's directory is gone (its knot was clobbered): what `e` says then; else `undefined`. */
@@ -1991,18 +1995,18 @@ function keptAdvice(runId: string, knot: string): string {
     retryAdvice(knot, runId);
 }
 
-/**
- * Whether another handle cancelled the run (`requestCancel`): if so, this one
- * cancels it too, with the same reason, and stops driving it.
- */
 /** What stops a drive from starting attempts: a cancel, or letting go of the run. */
 function stopsDriving(state: RunState): AbortSignal {
   return state.letGo ? AbortSignal.any([state.stop.signal, state.letGo]) : state.stop.signal;
 }
 
+/**
+ * Whether another handle cancelled the run (`requestCancel`): if so, this one
+ * cancels it too, with the same reason, and stops driving it.
+ */
 function cancelledElsewhere(state: RunState): boolean {
   if (state.stop.signal.aborted) return true;
-  const reason = cancelRequest(state.dir);
+  const reason = requestedCancel(state.dir);
   if (reason === undefined) return false;
   state.stop.abort();
   state.cancelledElsewhere = true;

@@ -28,6 +28,8 @@ async function clobberedUnderRun(
     const settled = await run.settled();
     for (const [i, s] of settled.entries()) {
       assert.match(rejected(s, i).message, /its knot was clobbered/, rejected(s, i).message);
+      // Named apart from other cancels: no retry runs them, as the knot is gone.
+      assert.equal(rejected(s, i).remote.name, "KnotClobberedError", rejected(s, i).message);
     }
     await assert.rejects(Deno.stat(join(knots.dir, name)), Deno.errors.NotFound);
     assert.deepEqual(await containers(labels), [], "no container of the run is left");
