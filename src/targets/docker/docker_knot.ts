@@ -142,13 +142,11 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
   const store = new LocalStore(root);
   const fresh = spec.func !== undefined || spec.module !== undefined;
   // Checked before the knot's folder is made: a knot that cannot be opened leaves none.
-  const saved = await savedRecord(store, spec, fresh);
-  // The network given, else the knot's own.
-  await refuseMissingNetwork(
-    spec.docker ?? new Docker(),
-    spec.network ?? saved?.options?.network,
-    spec.name,
-  );
+  await savedRecord(store, spec, fresh);
+  // The network given. The knot's own, when none is, is checked as a run starts (DockerTarget's
+  // map): a knot whose network was removed still opens, so that its runs can be read and taken
+  // over (their containers that cannot start fail as Batch's do).
+  await refuseMissingNetwork(spec.docker ?? new Docker(), spec.network, spec.name);
   // The function is packaged (its files checked) before the knot's folder is made: one that
   // is refused leaves no folder behind.
   const given = await artifactOf(spec, defined({ warn: spec.warn }));
