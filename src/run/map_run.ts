@@ -185,6 +185,11 @@ export interface MapRunOptions {
   startedAt?: number;
   /** Reads the output of one attempt of one item. */
   logs?: (index: number, attempt: number) => AsyncIterable<string>;
+  /**
+   * Whether an attempt of an item ended without the item's record, as the
+   * target knows without asking (`attemptsWithoutRecord()`). @default {() => false}
+   */
+  withoutRecord?: (index: number, attempt: number) => boolean;
   /** Keeps the cancellation records `cancel()` made, so a later `collect` sees them. */
   saveCancelled?: (records: ErrorRecord[]) => Promise<void>;
   /** The job id of an item whose attempts were reported without one. */
@@ -286,6 +291,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   #endedAt?: number;
   #onCancel?: MapRunOptions["onCancel"];
   #logs?: (index: number, attempt: number) => AsyncIterable<string>;
+  #withoutRecord?: (index: number, attempt: number) => boolean;
   #saveCancelled?: (records: ErrorRecord[]) => Promise<void>;
   #cancelling?: Promise<void>;
   #work: Promise<unknown>[] = [];
@@ -313,6 +319,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     this.#cutShort = info.cutShort ?? false;
     if (options.onCancel) this.#onCancel = options.onCancel;
     if (options.logs) this.#logs = options.logs;
+    if (options.withoutRecord) this.#withoutRecord = options.withoutRecord;
     if (options.saveCancelled) this.#saveCancelled = options.saveCancelled;
     if (options.jobId) this.#jobId = options.jobId;
     const capacity = Math.max(16, info.total);
@@ -567,6 +574,33 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     }
     if (attempt < 1 || this.#logs === undefined) return;
     yield* this.#logs(index, attempt);
+  }
+
+  /**
+   * The attempts of an item that ended without the item's record, from the
+   * first: on AWS, those whose job (or array child) failed, crashed, was
+   * stopped or lost before it wrote the item's record, its last attempt or
+   * one AWS Batch ran again. Their {@linkcode MapRun.logs} hold the job's own
+   * lines, each behind `[job] `, which say why. Known from what the handle
+   * has read: asking sends no request. The local and docker targets give none.
+   *
+   * @example Usage
+   * ```ts ignore
+   * for (const attempt of run.attemptsWithoutRecord(3)) {
+   *   console.log(`attempt ${attempt}:`, await Array.fromAsync(run.logs(3, { attempt })));
+   * }
+   * ```
+   *
+   * @param index The item's position in the inputs.
+   * @returns The attempts, in order; none for an item out of range.
+   */
+  attemptsWithoutRecord(index: number): number[] {
+    const ended = this.#withoutRecord;
+    if (ended === undefined || !(Number.isInteger(index) && index >= 0 && index < this.#total)) {
+      return [];
+    }
+    const ran = Array.from({ length: this.#attempts[index]! }, (_, k) => k + 1);
+    return ran.filter((attempt) => ended(index, attempt));
   }
 
   /**
@@ -912,6 +946,12 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
       logs: (index, attempt) => {
         const k = position.get(index);
         return k === undefined ? earlier.logs(index, { attempt }) : retried.logs(k, { attempt });
+      },
+      withoutRecord: (index, attempt) => {
+        const k = position.get(index);
+        return (k === undefined
+          ? earlier.#withoutRecord?.(index, attempt)
+          : retried.#withoutRecord?.(k, attempt)) ?? false;
       },
       usage: async () => mergeUsage(await earlier.usage(), await retried.usage(), items),
       // The retry's target reads the retry again over the whole input, as `collect` does.

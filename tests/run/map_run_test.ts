@@ -266,6 +266,28 @@ Deno.test("logs() of an attempt an ended item never ran is a RangeError, not an 
   }
 });
 
+Deno.test("attemptsWithoutRecord() names the attempts the target says ended without the item's record, and a retry's handle asks the run that ran each item", async () => {
+  // Attempt 1 of item 0 of each run ended without its record; attempt 1 of item 1 wrote one.
+  const make = (runId: string, total: number) =>
+    MapRun.create<number>({ knot: "k", runId, target: "aws", total, attempts: 3 }, {
+      withoutRecord: (index, attempt) => index === 0 && attempt === 1,
+    });
+  const earlier = make("r1", 3);
+  earlier.control.settle({ ...record(0, true), attempt: 2 });
+  earlier.control.settle({ ...record(1, true), attempt: 2 });
+  earlier.control.settle(record(2, false));
+  assert.deepEqual(earlier.run.attemptsWithoutRecord(0), [1]);
+  assert.deepEqual(earlier.run.attemptsWithoutRecord(1), []);
+  assert.deepEqual(earlier.run.attemptsWithoutRecord(3), []);
+  const retried = make("r2", 1);
+  retried.control.settle({ ...record(0, true), attempt: 3 });
+  const merged = MapRun.merge(earlier.run, retried.run, [2]);
+  await merged.done;
+  assert.deepEqual([0, 1, 2].map((i) => merged.attemptsWithoutRecord(i)), [[1], [], [1]]);
+  // A target that does not tell: none.
+  assert.deepEqual(localRun("r3", 1).run.attemptsWithoutRecord(0), []);
+});
+
 Deno.test("a retry's handle shows a retried item running while the retry runs it, and pending again once it stops without a record", async () => {
   const earlier = localRun("r1", 3);
   earlier.control.settle(record(0, true));

@@ -152,31 +152,43 @@ async function printLogs(
     if (json) await out.write("[");
     for (const index of indices) {
       if (skip.has(index)) continue;
-      const which = attempt ?? items[index]!.attempts;
-      if (which < 1) {
+      const latest = attempt ?? items[index]!.attempts;
+      if (latest < 1) {
         // Asked for by number, it is said why nothing is printed (unless said above already).
         if (item !== undefined && !waiting.includes(index)) {
           await ctx.log(notStarted(run, index, aws !== undefined));
         }
         continue;
       }
-      // An item is printed once it has a line (one asked for by number, even with none).
-      let lines = 0;
-      const begin = async () => {
-        if (json) {
-          const head = jsonUpToList({ index, attempt: which, lines: [] });
-          await out.write((entries === 0 ? "" : ",") + head);
-        } else if (item === undefined) {
-          await out.write(ctx.out("dim", `--- item ${index} (attempt ${which}) ---`) + "\n");
-        }
-        entries++;
-      };
-      for await (const line of run.logs(index, { attempt: which })) {
-        if (lines++ === 0) await begin();
-        await out.write(json ? (lines === 1 ? "" : ",") + JSON.stringify(line) : `${line}\n`);
+      // Before its latest attempt, the earlier ones that ended without the item's record (AWS
+      // Batch ran them again), whose lines hold the job's, which say why: printed when every
+      // item is listed, named for one item (its lines have no header).
+      const unrecorded = attempt === undefined
+        ? run.attemptsWithoutRecord(index).filter((a) => a < latest)
+        : [];
+      if (item !== undefined && unrecorded.length > 0) {
+        await ctx.log(unrecordedWords(run, index, unrecorded));
       }
-      if (lines === 0 && item !== undefined) await begin();
-      if (json && (lines > 0 || item !== undefined)) await out.write("]}");
+      const earlier = item === undefined ? unrecorded : [];
+      for (const which of [...earlier, latest]) {
+        // An attempt is printed once it has a line (one asked for by number, even with none).
+        let lines = 0;
+        const begin = async () => {
+          if (json) {
+            const head = jsonUpToList({ index, attempt: which, lines: [] });
+            await out.write((entries === 0 ? "" : ",") + head);
+          } else if (item === undefined) {
+            await out.write(ctx.out("dim", `--- item ${index} (attempt ${which}) ---`) + "\n");
+          }
+          entries++;
+        };
+        for await (const line of run.logs(index, { attempt: which })) {
+          if (lines++ === 0) await begin();
+          await out.write(json ? (lines === 1 ? "" : ",") + JSON.stringify(line) : `${line}\n`);
+        }
+        if (lines === 0 && item !== undefined) await begin();
+        if (json && (lines > 0 || item !== undefined)) await out.write("]}");
+      }
     }
     if (json) await out.write("]\n");
     await out.flush();
@@ -209,6 +221,18 @@ function neverRanWords(
       : `${message}; once that is fixed, map it again with ${retryAdvice(run.knot, run.runId)}`,
     attempt,
   };
+}
+
+/**
+ * What `logs --item N` says of an item's earlier attempts that ended without
+ * its record (AWS Batch ran it again): the command that prints why.
+ */
+function unrecordedWords(run: MapRun<unknown>, index: number, attempts: number[]): string {
+  const one = attempts.length === 1;
+  return `Item ${index}'s attempt${one ? "" : "s"} ${attempts.join(", ")} ended without its ` +
+    `record and AWS Batch ran it again: cloudknot logs ${run.knot} ${run.runId} --item ${index} ` +
+    `--attempt ${attempts[0]} prints what ${one ? "it" : "the first"} printed, with the job's ` +
+    `own lines, which say why`;
 }
 
 /**

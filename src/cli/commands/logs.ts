@@ -23,7 +23,9 @@ export const logs = defineCommand({
     "and says so. On AWS the items a job ran share its CloudWatch stream, read once for " +
     "them when the job has ended, each item's lines printed for it; an item whose attempt ended " +
     "without its record (its job exited 3, could not read the run or write the records, or " +
-    'crashed first) also gets the job\'s own lines, which say why, each behind "[job] ". ' +
+    'crashed first) also gets the job\'s own lines, which say why, each behind "[job] ", and ' +
+    "such an earlier attempt, which AWS Batch ran again, is printed before the latest (named " +
+    "on stderr with --item). " +
     'With --json, [{"index","attempt","lines":[...]}] ({"jobId",…} for a job).',
   args: [
     { name: "knot", required: true, description: "The knot's name, or an AWS Batch job id" },

@@ -1430,9 +1430,11 @@ export class AwsTarget implements Omit<Target, "clobber" | "summary"> {
         }
         return this.#unconfirmed(info.runId, jobs, stopping, reason, (i) => control.isSettled(i));
       },
-      // An attempt that ended without the item's record has its job's own lines too: why.
+      // An attempt that ended without the item's record, its last or one Batch retried, has its
+      // job's own lines too: why.
       logs: (index, attempt): AsyncGenerator<string> =>
-        this.#logs(jobs, itemLogs, index, attempt, poller.endedWithoutRecord(index) === attempt),
+        this.#logs(jobs, itemLogs, index, attempt, poller.endedWithoutRecord(index, attempt)),
+      withoutRecord: (index, attempt): boolean => poller.endedWithoutRecord(index, attempt),
       usage: async () => {
         const read = () =>
           awsRunUsage({

@@ -11,7 +11,15 @@ import { parseJobCommand } from "../../../src/targets/aws/batch/command.ts";
 import { ItemLogs } from "../../../src/targets/aws/batch/item_logs.ts";
 import { BATCH_LOG_GROUP } from "../../../src/targets/aws/batch/log_stream.ts";
 import type { JobRunner } from "../../emulator/mod.ts";
-import { cli, inlineJobRunner, job, recordKnot, startTestBed } from "./helpers.ts";
+import {
+  cli,
+  inlineJobRunner,
+  job,
+  jobsNamed,
+  recordKnot,
+  releaseFile,
+  startTestBed,
+} from "./helpers.ts";
 
 /**
  * Each child logs two tagged lines per item of its slice, each round followed by a line of its
@@ -233,6 +241,163 @@ Deno.test("AWS target: the logs of an item whose job of several items exited wit
     assert.match(
       printed.stdout,
       /^sleeping 3 ms\n\[job\] cloudknot job: records could not be written: /,
+    );
+  } finally {
+    await bed.close();
+  }
+});
+
+/**
+ * `{ flaky }` throws on its first attempt (its error record is written and Batch retries it);
+ * `{ wait }` waits on its first attempt until the file `wait` exists, printing a line around it.
+ */
+// deno-lint-ignore no-explicit-any
+async function retried(x: any): Promise<string> {
+  const attempt = Deno.env.get("AWS_BATCH_JOB_ATTEMPT");
+  if ("flaky" in x) {
+    if (attempt === "1") {
+      // A stack of one line: the job notes an item's error behind its tag on the first line only.
+      const error = new Error("the first attempt fails");
+      error.stack = `Error: ${error.message}`;
+      throw error;
+    }
+    return "second time lucky";
+  }
+  console.log(`waiting on attempt ${attempt}`);
+  while (attempt === "1") {
+    try {
+      await Deno.stat(x.wait);
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  return "waited";
+}
+
+Deno.test("AWS target: an attempt Batch retried after it ended without an item's record holds the job's own lines among the item's, marked, which say why, at no request of their own; cloudknot logs prints that attempt under its header before the latest, and names it for --item; an attempt that wrote the item's record has only the item's lines and is not listed", async () => {
+  // Attempt 1 of the child cannot write its records once the flaky item's is written: the job
+  // says so and exits 3, and Batch retries it once the fault is gone.
+  let attemptOneEnded = () => {};
+  const bed = await startTestBed(retried, {
+    attempts: 2,
+    permissions: { read: true },
+    wrapRunner: (inner) => ({
+      ...(inner.capacity !== undefined ? { capacity: inner.capacity } : {}),
+      run: async (req) => {
+        try {
+          return await inner.run(req);
+        } finally {
+          if (req.attempt === 1) attemptOneEnded();
+        }
+      },
+    }),
+  });
+  const { emu } = bed;
+  try {
+    // Both attempts stopped long ago, for CloudWatch Logs has all their lines (`logLagMs`).
+    const past = Date.now() - 3_600_000;
+    for (const attempt of [1, 2]) {
+      emu.batch.fixAttemptTimes({ attempt }, { startedAt: past, stoppedAt: past + attempt });
+    }
+    const flag = `${bed.dir}/flag`;
+    const run = await bed.target().map<string>({
+      items: encodeItems([{ flaky: true }, { wait: flag }]),
+      starmap: false,
+      env: {},
+      itemsPerJob: 2,
+    });
+    const records = `/runs/${run.runId}/out/`;
+    // The flaky item's error record of attempt 1 is stored, then no object is.
+    while (
+      !emu.requests.filter({ service: "s3", operation: "PutObject", ok: true })
+        .some((e) => String(e.params.Key).includes(records))
+    ) await new Promise((r) => setTimeout(r, 20));
+    const failing = emu.faults.add({ service: "s3", operation: "PutObject", kind: "500" });
+    attemptOneEnded = () => emu.faults.clear(failing);
+    await releaseFile(flag, "");
+    assert.deepEqual(await run.results(), ["second time lucky", "waited"]);
+    await run.done;
+    const [child] = jobsNamed(emu, `squares-${run.runId}-`);
+    const attempts = emu.batch.jobs.get(child!.jobId)!.attempts;
+    assert.deepEqual(attempts.map((a) => a.container.exitCode), [3, 0]);
+    // The map's own handle, which saw the attempts end, says so too.
+    assert.match(
+      (await Array.fromAsync(run.logs(1, { attempt: 1 }))).join("\n"),
+      /^waiting on attempt 1\n\[job\] cloudknot job: records could not be written: /,
+    );
+    assert.deepEqual(await Array.fromAsync(run.logs(0, { attempt: 1 })), [
+      "cloudknot job: the item failed: Error: the first attempt fails",
+    ]);
+
+    // Read from another process, once the streams are final: each is read once.
+    emu.requests.clear();
+    const collected = await bed.target().collect<string>(run.runId);
+    await collected.done;
+    assert.deepEqual([0, 1].map((i) => collected.itemView(i)!.attempts), [2, 2]);
+    const polled = emu.requests.entries.length;
+    // Read in input order, as cloudknot logs reads them. The item whose error attempt 1
+    // recorded, and the attempts that recorded both: their own lines only.
+    const own = await Array.fromAsync(collected.logs(0, { attempt: 1 }));
+    assert.deepEqual(own, ["cloudknot job: the item failed: Error: the first attempt fails"]);
+    // The item attempt 1 left without its record: its lines, then the job's, which say why.
+    const lines = await Array.fromAsync(collected.logs(1, { attempt: 1 }));
+    assert.match(
+      lines.join("\n"),
+      /^waiting on attempt 1\n\[job\] cloudknot job: records could not be written: /,
+    );
+    assert.ok(lines.slice(1).every((line) => line.startsWith("[job] ")), lines.join("\n"));
+    assert.deepEqual(await Array.fromAsync(collected.logs(0)), []);
+    assert.deepEqual(await Array.fromAsync(collected.logs(1)), ["waiting on attempt 2"]);
+    // One DescribeJobs for the child and one reading (two GetLogEvents) of each attempt's
+    // stream, the next item's lines, the job's among them, kept from it: the job's lines cost no
+    // request, and nothing of S3 is read for them.
+    const asked = emu.requests.entries.slice(polled);
+    assert.deepEqual(asked.map((e) => e.operation).sort(), [
+      "DescribeJobs",
+      "GetLogEvents",
+      "GetLogEvents",
+      "GetLogEvents",
+      "GetLogEvents",
+    ]);
+
+    await recordKnot(bed);
+    const printed = await cli(bed, ["logs", bed.knot, run.runId, "--item", "1", "--attempt", "1"])
+      .ended;
+    assert.equal(printed.code, 0, printed.stderr);
+    assert.match(
+      printed.stdout,
+      /^waiting on attempt 1\n\[job\] cloudknot job: records could not be written: /,
+    );
+    // One item's latest attempt names the earlier one that left no record, and how to see why.
+    const latest = await cli(bed, ["logs", bed.knot, run.runId, "--item", "1"]).ended;
+    assert.equal(latest.code, 0, latest.stderr);
+    assert.equal(latest.stdout, "waiting on attempt 2\n");
+    assert.equal(
+      latest.stderr,
+      `Item 1's attempt 1 ended without its record and AWS Batch ran it again: cloudknot logs ` +
+        `${bed.knot} ${run.runId} --item 1 --attempt 1 prints what it printed, with the job's ` +
+        `own lines, which say why\n`,
+    );
+    // Every item listed: the attempt that left no record under its own header, before the
+    // latest; the attempt that recorded the flaky item's error is not read.
+    emu.requests.clear();
+    const listed = await cli(bed, ["logs", bed.knot, run.runId]).ended;
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(
+      listed.stdout,
+      /^--- item 1 \(attempt 1\) ---\nwaiting on attempt 1\n\[job\] cloudknot job: records could not be written: [^]*\n--- item 1 \(attempt 2\) ---\nwaiting on attempt 2\n$/,
+    );
+    // Item 0's latest stream, kept for item 1; item 1's first, then its latest from what was
+    // kept: each stream read once (two GetLogEvents).
+    const streams = emu.requests.filter({ service: "logs", operation: "GetLogEvents" })
+      .map((e) => e.params.logStreamName);
+    const [first, second] = attempts.map((a) => a.container.logStreamName);
+    assert.deepEqual(streams, [second, second, first, first]);
+    const json = await cli(bed, ["logs", bed.knot, run.runId, "--json"]).ended;
+    assert.deepEqual(
+      JSON.parse(json.stdout).map((e: { index: number; attempt: number }) => [e.index, e.attempt]),
+      [[1, 1], [1, 2]],
     );
   } finally {
     await bed.close();

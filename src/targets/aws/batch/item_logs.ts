@@ -19,7 +19,8 @@ import { childCount, childId, childOf, type SlicedJob } from "./slices.ts";
 /**
  * The most characters of other items' lines one reading of a stream keeps
  * for the items read next: about 8 MiB as JavaScript strings, held by the
- * run's handle until it reads another stream.
+ * run's handle until it reads another child's stream (an attempt's each, for
+ * the attempts of one child read in turn).
  */
 export const ITEM_LOGS_KEPT_CHARS = 4 * 1024 * 1024;
 
@@ -53,7 +54,7 @@ export interface ItemLogsOptions {
    * longer ago than this is kept for the next items. @default {5000}
    */
   logLagMs?: number;
-  /** The most characters of other items' lines kept. @default {ITEM_LOGS_KEPT_CHARS} */
+  /** The most characters of other items' lines kept of a stream. @default {ITEM_LOGS_KEPT_CHARS} */
   keptChars?: number;
   /** The clock. @default {Date.now} */
   now?: () => number;
@@ -61,8 +62,6 @@ export interface ItemLogsOptions {
 
 /** The lines of one ended attempt's stream, by item, as far as they were kept. */
 interface KeptStream {
-  /** The stream's name. */
-  name: string;
   /** The lines of each item of the stream after the one read, below `below`, without their tag. */
   lines: Map<number, string[]>;
   /** Items from this one on were not kept (past the budget). */
@@ -87,9 +86,11 @@ interface KeptStream {
  * `keptChars`, the lowest items first) for when they are asked for. Reading
  * every item of a run in input order thus costs a DescribeJobs per 100
  * children and one reading of each child's stream, not one of each per item.
- * Only one stream and one DescribeJobs' children are kept. A stream still
- * being written (its attempt runs, or stopped moments ago) is read for each
- * item.
+ * Only the streams of one child and one DescribeJobs' children are kept: a
+ * stream of each of the child's attempts read, so items read each at more
+ * than one attempt (an earlier one that ended without the item's record,
+ * then its latest) read each stream once too. A stream still being written
+ * (its attempt runs, or stopped moments ago) is read for each item.
  *
  * @example Usage
  * ```ts ignore
@@ -107,10 +108,12 @@ interface KeptStream {
 export class ItemLogs {
   #o: ItemLogsOptions;
   #details = new Map<string, JobDetail>();
-  #kept: KeptStream | undefined;
+  /** The streams kept, by name: of one child's attempts (`#keptOf`). */
+  #kept = new Map<string, KeptStream>();
+  #keptOf?: string;
 
   /**
-   * Makes a reader; it keeps one DescribeJobs' finished children and one stream.
+   * Makes a reader; it keeps one DescribeJobs' finished children and one child's streams.
    *
    * @param options The clients, the log group, the log lag and the budget.
    */
@@ -146,9 +149,13 @@ export class ItemLogs {
         ? detail.container?.logStreamName
         : undefined);
     if (stream === undefined) return;
-    const kept = this.#kept;
+    // The streams of another child's attempts are let go of: only one child's are kept.
+    const child = childId(job, index);
+    if (this.#keptOf !== child) this.#kept.clear();
+    this.#keptOf = child;
+    const kept = this.#kept.get(stream);
     if (
-      kept !== undefined && kept.name === stream && index > kept.streamed &&
+      kept !== undefined && index > kept.streamed &&
       index < kept.below && (!jobLines || kept.job !== undefined)
     ) {
       yield* keptLines(kept, index, jobLines);
@@ -170,7 +177,6 @@ export class ItemLogs {
     }
     // An ended stream: the lines of the items after this one are kept, for the items read next.
     const next: KeptStream = {
-      name: stream,
       lines: new Map(),
       below: Infinity,
       streamed: index,
@@ -219,7 +225,7 @@ export class ItemLogs {
       }
     }
     // Only a stream read to its end is kept.
-    this.#kept = next;
+    this.#kept.set(stream, next);
   }
 
   /**

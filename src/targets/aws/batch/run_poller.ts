@@ -257,6 +257,7 @@ export class RunPoller {
   #base: number;
   #watches: Watch[];
   #latest = new Map<number, JobRecord>();
+  /** The attempts whose error record was read and that a later attempt follows (`<index>-<attempt>`). */
   #retried = new Set<string>();
   #marked = new Map<number, number>();
   #round = 0;
@@ -285,7 +286,7 @@ export class RunPoller {
   #submissionOver = false;
   /** In {@linkcode RunPoller.last}: no job is looked for, no log read again later. */
   #last = false;
-  /** The attempt each item ended without a record of its own, by item (as the control counts). */
+  /** The attempt each item ended with a record this poller made (it left none), by item (as the control counts). */
   #noRecord = new Map<number, number>();
 
   /**
@@ -454,22 +455,33 @@ export class RunPoller {
   }
 
   /**
-   * The attempt of an item that this poller ended without a record of the
-   * item's own (its job, or array child, failed, stopped or was lost before
-   * it wrote one), if it did: what the job printed of its own, untagged, may
-   * say why (see `ItemLogs.read`'s `jobLines`).
+   * Whether an attempt of an item ended without a record of the item's own:
+   * its job (or array child) failed, stopped, crashed or was lost before it
+   * wrote one. So did the attempt this poller ended the item with when it
+   * made the item's record from what Batch says; and so did an earlier
+   * attempt, one a later attempt of the item followed, of which it read no
+   * record (an attempt that wrote the item's error record and was retried
+   * left one). Then what the job printed of its own, untagged, may say why
+   * (see `ItemLogs.read`'s `jobLines`). Known from what the poll read: no
+   * request is made.
    *
    * @example Usage
    * ```ts ignore
-   * const attempt = poller.endedWithoutRecord(3);
-   * const lines = itemLogs.read(job, 3, 1, { jobLines: attempt === 1 });
+   * const jobLines = poller.endedWithoutRecord(3, 1);
+   * const lines = itemLogs.read(job, 3, 1, { jobLines });
    * ```
    *
    * @param index The item, as the control counts them.
-   * @returns The attempt, or `undefined` when the item has not ended so.
+   * @param attempt The attempt, from 1.
+   * @returns Whether the attempt ended without the item's record, as far as the poll knows.
    */
-  endedWithoutRecord(index: number): number | undefined {
-    return this.#noRecord.get(index);
+  endedWithoutRecord(index: number, attempt: number): boolean {
+    const last = this.#noRecord.get(index);
+    if (attempt === last) return true;
+    const at = index + this.#base;
+    // An attempt is over once a later one of the item ended or wrote a record.
+    const later = Math.max(last ?? 0, this.#latest.get(at)?.attempt ?? 0);
+    return attempt < later && !this.#retried.has(`${at}-${attempt}`);
   }
 
   #started(index: number, attempt: number, jobId: string): void {
