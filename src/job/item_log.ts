@@ -115,13 +115,14 @@ export class ItemLines {
   }
 
   /**
-   * Writes a line of the job's own about an item (a newline is added).
+   * Writes lines of the job's own about an item (a newline is added), each
+   * with the item's tag: an error's stack is the item's, all of it.
    *
    * @param index The item.
-   * @param text The line.
+   * @param text The lines.
    */
   note(index: number, text: string): void {
-    this.#write(2, this.#encoder.encode(`${tag(index)}${text}\n`));
+    this.#write(2, this.#encoder.encode(`${text.replace(/^/gm, tag(index))}\n`));
   }
 
   /**

@@ -44,3 +44,14 @@ Deno.test("a tagged line reads apart as its item and what it printed; an untagge
   assert.deepEqual(taggedLine("[item 0] "), { index: 0, text: "" });
   assert.equal(taggedLine("plain [item 2] z"), undefined);
 });
+
+Deno.test("a note of the job's own over several lines, as an item's error with its stack, is the item's in every line", () => {
+  const out: string[] = [];
+  const lines = new ItemLines((_stream, bytes) => out.push(new TextDecoder().decode(bytes)));
+  lines.note(7, "cloudknot job: the item failed: Error: boom\n    at f (function.js:3:9)");
+  const stream = out.join("").split("\n").slice(0, -1);
+  assert.deepEqual(stream.map((l) => itemLine(l, 7, true)), [
+    "cloudknot job: the item failed: Error: boom",
+    "    at f (function.js:3:9)",
+  ]);
+});
