@@ -797,7 +797,9 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
         `Run ${this.runId} cannot be retried: map its failed items again`,
       );
     }
-    await this.done;
+    // Its signal stops the wait too: a reading that its own signal stopped (collect's) is never
+    // done, and neither is a run another process drives that does not end.
+    if (await untilAborted(this.done, options.signal) === ABORTED) throw options.signal!.reason;
     // A success is final: with no failure here, a reading again finds none either.
     if (this.#errors.size === 0) return this;
     // The knot clobbered while the run ran took the run with it: nothing is left to run again.

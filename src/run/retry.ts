@@ -42,7 +42,10 @@ export interface RetryOptions {
    * refused a permission is retried with it granted here. @default {the run's}
    */
   permissions?: Permissions;
-  /** Cancels the retry. */
+  /**
+   * Cancels the retry; before it starts, stops the wait for the run to end
+   * (`retry()` then rejects with its reason, the run going on).
+   */
   signal?: AbortSignal;
   /** Show progress on stderr; `false` silences it. @default {true} */
   progress?: boolean | ProgressOptions;

@@ -106,13 +106,18 @@ function wordsOf(reason: CancelReason): string {
  * @param reason Why the run is cancelled, as its items' errors will say.
  */
 export function requestCancel(dir: string, reason: CancelReason): void {
-  try {
-    // The error first: the driver reads it only once the words are there, and only if its
-    // message is theirs (a request with other words, asked first, stays as it was).
-    if (typeof reason !== "string") {
+  // The error first: the driver reads it only once the words are there, and only if its
+  // message is theirs (a request with other words, asked first, stays as it was). One that
+  // cannot be written (a full disk) leaves the words, which say it all the same.
+  if (typeof reason !== "string") {
+    try {
       const error = JSON.stringify({ name: reason.name, message: reason.message });
       Deno.writeTextFileSync(join(dir, CANCEL_ERROR_FILE), error, { mode: 0o600 });
+    } catch {
+      // The words go on alone.
     }
+  }
+  try {
     Deno.writeTextFileSync(join(dir, CANCEL_FILE), wordsOf(reason), {
       createNew: true,
       mode: 0o600,

@@ -94,6 +94,35 @@ Deno.test("retry() of a run where nothing failed is the run itself, and bad opti
   });
 });
 
+Deno.test("retry({ signal }) of a run still going rejects with the signal's reason once it aborts, without waiting for the run, which goes on", async () => {
+  // Item "wait:<path>" runs until <path> exists.
+  const waits = async (x: string | number) => {
+    if (typeof x === "number") return x * 2;
+    for (;;) {
+      try {
+        await Deno.stat(x.slice(5));
+        return "flagged";
+      } catch {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  };
+  await withKnot(
+    { name: "waited", func: waits, permissions: { read: true } },
+    async (knot, dir) => {
+      const flag = join(dir, "flag");
+      const run = await knot.map([`wait:${flag}`, 1], { progress: false });
+      const stop = new AbortController();
+      const retrying = run.retry({ signal: stop.signal, progress: false });
+      stop.abort(new Error("stopped waiting"));
+      await assert.rejects(retrying, /^Error: stopped waiting$/);
+      assert.equal(run.finished, false, "the run goes on");
+      await Deno.writeTextFile(flag, "");
+      assert.deepEqual(await run.results(), ["flagged", 2]);
+    },
+  );
+});
+
 Deno.test("retry() from a knot adopted with the default retries gives the items the attempts their run had, and the retry's handle counts the attempts it ran again", async () => {
   const refuse = (x: number) => {
     if (x < 0) throw new RangeError("negative");
