@@ -147,3 +147,42 @@ dockerTest(
     }, { runner: "docker", ceValidDelayMs: 30, concurrency: 4 });
   },
 );
+
+dockerTest(
+  "a knot clobbered while its jobs still wait in RUNNABLE ends their items as a KnotClobberedError, whose run no retry runs again",
+  async () => {
+    await withAwsHome(async (home) => {
+      const { emu } = home;
+      const knot = await Knot.create({
+        name: "queued",
+        target: "aws",
+        session: await sessionFor(emu),
+        state: new StateFile({ path: home.configFile }),
+        cloudknotDir: join(home.dir, "ck"),
+        pollInterval: 50,
+        warn: () => {},
+        func: nap,
+        baseImage: await ensureBaseImage(),
+      });
+      const run = await knot.map([0, 0], { progress: false, itemsPerJob: 1 });
+      // The account's vCPU quota leaves no room: the jobs wait in RUNNABLE.
+      const deadline = Date.now() + 60_000;
+      while (
+        ![...emu.batch.jobs.values()].some((j) =>
+          j.jobName.startsWith(`queued-${run.runId}`) && j.status === "RUNNABLE"
+        )
+      ) {
+        if (Date.now() > deadline) throw new Error("the jobs never waited in RUNNABLE");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await knot.clobber();
+      for (const s of await run.settled()) {
+        assert.ok(s.status === "rejected");
+        assert.equal(s.reason.kind, "cancelled", s.reason.message);
+        assert.equal(s.reason.remote.name, "KnotClobberedError", s.reason.message);
+      }
+      const refused = await rejects(run.retry(), CloudknotInputError);
+      assert.match(refused.message, /its knot queued was clobbered while it ran\. Create the knot/);
+    }, { runner: "docker", ceValidDelayMs: 30, vcpuQuota: 0 });
+  },
+);

@@ -11,7 +11,11 @@ import { batchFailureRecord } from "../../../src/targets/aws/batch/failure.ts";
 import { deleteBatchEnvironment, isFargate } from "../../../src/targets/aws/batch/mod.ts";
 import { inCliWords } from "../../../src/cli/common/cli_words.ts";
 import { AwsKnotTarget } from "../../../src/targets/aws/aws_knot.ts";
-import { type AwsKnotRecord, writeAwsKnot } from "../../../src/targets/aws/catalog.ts";
+import {
+  type AwsKnotRecord,
+  knotClobberedWhy,
+  writeAwsKnot,
+} from "../../../src/targets/aws/catalog.ts";
 import { endsWithin } from "../../support/ends_within.ts";
 import { runUntil } from "../../support/run_until.ts";
 import { job, jobsNamed, startTestBed, type TestBed } from "./helpers.ts";
@@ -281,6 +285,31 @@ Deno.test("AWS knot clobber: an attempt that crashed before the clobber began st
     stopped.error.message,
     "AWS Batch job j:1 attempt 1 was stopped by cloudknot: Knot squares was clobbered",
   );
+});
+
+Deno.test("AWS knot clobber: a job it cancelled before it ran ends as a KnotClobberedError, by the clobber's reason or once the clobber began; one a run's cancel stopped is a JobCancelledError", () => {
+  const why = knotClobberedWhy("squares");
+  const stoppedSince = { at: 2_000, why };
+  const never = (statusReason: string, stoppedAt: number) =>
+    batchFailureRecord({
+      jobId: "j:1",
+      jobName: "squares-r-0",
+      jobQueue: "q",
+      jobDefinition: "d",
+      status: "FAILED",
+      statusReason,
+      stoppedAt,
+    }, { index: 1, stoppedSince });
+  const byReason = never(`cloudknot: ${why}`, 1_000);
+  assert.deepEqual([byReason.kind, byReason.error.name], ["cancelled", "KnotClobberedError"]);
+  const byQueue = never("Job queue deleted", 2_500);
+  assert.deepEqual([byQueue.kind, byQueue.error.name], ["cancelled", "KnotClobberedError"]);
+  assert.equal(
+    byQueue.error.message,
+    `AWS Batch job j:1 ended before it ran: Job queue deleted; ${why}`,
+  );
+  const cancelled = never("cloudknot: The run was cancelled", 1_000);
+  assert.deepEqual([cancelled.kind, cancelled.error.name], ["cancelled", "JobCancelledError"]);
 });
 
 Deno.test("AWS knot: a handle that first sees an attempt that crashed once the knot's record was removed by hand, its queue still there, reads it as crashed, not as cancelled by a clobber, and so does a handle that follows the run only once its queue is deleted too", async () => {

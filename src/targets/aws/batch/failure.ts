@@ -163,9 +163,17 @@ export function batchFailureRecord(job: JobDetail, target: BatchFailureTarget): 
     (since !== undefined && (attempt.stoppedAt ?? job.stoppedAt ?? Infinity) >= since.at
       ? since.why
       : undefined);
+  // A job that never ran, cancelled by a knot's clobber: by its reason, or once it began.
+  const clobberedFirst = attempt === undefined &&
+    (stoppedByClobber(stoppedByCloudknot(statusReason) ?? "") ||
+      (since !== undefined && (job.stoppedAt ?? Infinity) >= since.at));
   if (attempt === undefined) {
     kind = "cancelled";
-    name = stuck?.cancelled ? "JobStuckError" : "JobCancelledError";
+    name = stuck?.cancelled
+      ? "JobStuckError"
+      : clobberedFirst
+      ? KNOT_CLOBBERED_ERROR
+      : "JobCancelledError";
   } else if (stoppedBy !== undefined) {
     kind = "cancelled";
     // A knot's clobber's, told apart by name: no retry runs its items, as the knot is gone.
@@ -193,6 +201,8 @@ export function batchFailureRecord(job: JobDetail, target: BatchFailureTarget): 
   const details = stoppedBy !== undefined
     ? []
     : [statusReason, reason, stuck?.advice].filter((s): s is string => !!s);
+  // Cancelled with AWS Batch's own reason once the clobber deleted its queue: the clobber's words.
+  if (clobberedFirst && stoppedByCloudknot(statusReason) === undefined) details.push(since!.why);
   if (name === "OutOfMemoryError") details.push(memoryAdvice(job));
   if (kind === "timeout") details.push(timeoutAdvice(job));
   if (kind === "infrastructure" && HOST_GONE_RE.test(statusReason ?? "")) {

@@ -101,7 +101,7 @@ export function stoppedByCloudknot(statusReason: string | undefined): string | u
  * @returns Whether a clobber did.
  */
 export function stoppedByClobber(why: string): boolean {
-  return /^Knot \S+ was clobbered:/.test(why);
+  return /^Knot \S+ was clobbered(?::|$)/.test(why);
 }
 
 /**

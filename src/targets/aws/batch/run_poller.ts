@@ -37,7 +37,7 @@ import type { S3Store } from "../../../store/s3.ts";
 import { batchFailureRecord, withBatchDetails, withLogOutOfMemory } from "./failure.ts";
 import { logGroupOf, readLogTail } from "./log_stream.ts";
 import { RecordFeed } from "./record_feed.ts";
-import { DESCRIBE_JOBS_LIMIT, describeJobs, isTerminalStatus } from "./jobs.ts";
+import { DESCRIBE_JOBS_LIMIT, describeJobs, isTerminalStatus, stoppedByCloudknot } from "./jobs.ts";
 import { forEachPooled } from "../../../util/pooled.ts";
 import { sleep } from "../../../util/sleep.ts";
 import { stuckReason } from "./stuck.ts";
@@ -830,7 +830,12 @@ export class RunPoller {
     if (this.#lateItems.has(index)) return;
     const caller = defined({ caller: this.#o.caller });
     let made = batchFailureRecord(detail, { index, ...caller });
-    if (made.kind !== "cancelled" && this.#o.stoppedSince !== undefined) {
+    // AWS Batch's own end of a job may be a knot's clobber's (its queue deleted): an attempt's,
+    // or that of a job that never ran with no reason of cloudknot's.
+    const maybeClobbered = made.kind !== "cancelled" ||
+      (ran === 0 && made.error.name === "JobCancelledError" &&
+        stoppedByCloudknot(detail.statusReason) === undefined);
+    if (maybeClobbered && this.#o.stoppedSince !== undefined) {
       const stoppedSince = await (this.#stoppedSince ??= this.#o.stoppedSince(signal));
       if (stoppedSince !== undefined) {
         made = batchFailureRecord(detail, { index, stoppedSince, ...caller });
