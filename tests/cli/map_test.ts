@@ -356,7 +356,7 @@ Deno.test("map reports user errors with exit code 1 and bad usage with exit code
         ["map", JOBS, "square", "--target", "aws", "--concurrency", "2"],
         "[1]",
         2,
-        /^error: --concurrency is for the local target: on AWS, see --max-vcpus$/m,
+        /^error: --concurrency is for --target docker or --target local: on AWS, see --max-vcpus$/m,
       ],
       // The docker target takes these too.
       [

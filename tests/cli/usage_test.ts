@@ -406,9 +406,9 @@ Deno.test("knot create of a local knot keeps --concurrency, --retries, --timeout
       const [args, said] of [
         [
           ["--target", "aws", "--concurrency", "2"],
-          /^error: --concurrency is for the local target/m,
+          /^error: --concurrency is for --target docker or --target local: on AWS, see --max-vcpus$/m,
         ],
-        [["--vcpus", "1"], /^error: --vcpus is for --target aws$/m],
+        [["--vcpus", "1"], /^error: --vcpus is for --target aws or --target docker$/m],
       ] as const
     ) {
       const r = await cli(home, ["knot", "create", "j", "examples/jobs.ts", "square", ...args]);

@@ -24,7 +24,7 @@ import type { Permissions } from "../../job/permissions.ts";
 import { printPlans } from "../common/plan_output.ts";
 import { refuseOriginalKnotAndPars } from "../common/original.ts";
 import { pairs } from "../common/pairs.ts";
-import { KNOT_RANGES } from "../common/ranges.ts";
+import { KNOT_RANGES, targetsTaking } from "../common/ranges.ts";
 import { resolveTarget } from "../common/target.ts";
 import { cliDocker } from "../common/docker.ts";
 import { untilInterrupted } from "../common/interrupted.ts";
@@ -41,7 +41,9 @@ async function createAws(
   },
 ): Promise<number> {
   if (ctx.string("concurrency") !== undefined) {
-    throw ctx.usage("--concurrency is for the local target: on AWS, see --max-vcpus");
+    throw ctx.usage(
+      `--concurrency is for ${targetsTaking("concurrency")}: on AWS, see --max-vcpus`,
+    );
   }
   const awsOptions = awsKnotOptions(ctx, "aws");
   const retries = ctx.number("retries", KNOT_RANGES.aws.retries!);
@@ -139,7 +141,12 @@ export async function run(ctx: CommandContext): Promise<number> {
     target !== "docker" || (o !== "--base-image" && o !== "--vcpus")
   );
   if (stray.length > 0) {
-    throw ctx.usage(`${stray.join(", ")} ${stray.length > 1 ? "are" : "is"} for --target aws`);
+    // The docker target builds an image from a base image, and gives its containers CPUs.
+    const dockerToo = (o: string) => o === "--base-image" || o === "--vcpus";
+    throw ctx.usage(
+      stray.map((o) => `${o} is for --target aws${dockerToo(o) ? " or --target docker" : ""}`)
+        .join("; "),
+    );
   }
   // The knot keeps them, for the maps that do not give them.
   const ranges = KNOT_RANGES[target];

@@ -30,7 +30,7 @@ import { cliPermissions } from "../common/permissions.ts";
 import { planMap, printPlans } from "../common/plan_output.ts";
 import { refuseOriginalKnotAndPars } from "../common/original.ts";
 import { pairs } from "../common/pairs.ts";
-import { KNOT_RANGES, POSITIVE_NUMBER } from "../common/ranges.ts";
+import { KNOT_RANGES, POSITIVE_NUMBER, targetsTaking } from "../common/ranges.ts";
 import { resolveTarget, type TargetName } from "../common/target.ts";
 import type { CommandContext } from "../common/command.ts";
 
@@ -112,7 +112,9 @@ export async function run(ctx: CommandContext): Promise<number> {
       ].join("; "));
     }
   } else if (ctx.string("concurrency") !== undefined) {
-    throw ctx.usage("--concurrency is for the local target: on AWS, see --max-vcpus");
+    throw ctx.usage(
+      `--concurrency is for ${targetsTaking("concurrency")}: on AWS, see --max-vcpus`,
+    );
   }
   const ranges = KNOT_RANGES[target];
   const concurrency = target === "aws" ? undefined : ctx.number("concurrency", ranges.concurrency!);
