@@ -12,6 +12,7 @@ import { explainPermissionError } from "../../src/job/permissions.ts";
 import { explainProcessPermission } from "../../src/util/process_permission.ts";
 import { checkJobEnvironment } from "../../src/targets/aws/batch/command.ts";
 import { CloudknotError, CloudknotInputError } from "../../src/util/errors.ts";
+import { KnotClobberedWhileOpeningError } from "../../src/targets/local/errors.ts";
 
 Deno.test("the library's options and bare knot commands in a message become the command line's", () => {
   const cases: [string, string][] = [
@@ -484,6 +485,13 @@ Deno.test("a docker knot's gone image and clobbered runs name the command that m
       "has created the knot again since with another function (cube): create the knot again " +
       "with this function (cloudknot knot create dk MODULE EXPORT --target docker) to map it, " +
       "or open it by name (cloudknot map --name dk --target docker) to map its function now",
+  );
+  // A local knot clobbered while it was opened by name (targets/local/errors.ts).
+  assert.equal(
+    inCliWords(new KnotClobberedWhileOpeningError("lk", "/k/lk")),
+    "Knot lk was clobbered by another process while this one was opening it (in /k/lk): its " +
+      "record and its function are gone. Create it again with its function (cloudknot knot " +
+      "create lk MODULE EXPORT)",
   );
 });
 

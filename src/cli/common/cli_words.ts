@@ -164,6 +164,11 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     /\(Knot\.create\(\{ name: "([^"]*)", target: "docker" \}\)\) to map its function/g,
     (name) => `(cloudknot map --name ${name} --target docker) to map its function`,
   ],
+  // A local knot clobbered while it was opened (targets/local/errors.ts).
+  [
+    /\(Knot\.create\(\{ name: "([^"]*)", func \}\), or module and exportName\)/g,
+    (name) => `(cloudknot knot create ${name} MODULE EXPORT)`,
+  ],
   [/\btarget: "(local|aws|docker)"/g, (target) => `--target ${target}`],
   // A compute type the knot's options need (compute_options.ts): the flag that sets it.
   [

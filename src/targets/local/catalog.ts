@@ -22,7 +22,7 @@ import { type EnvLookup, localKnotsDir, localRunsRoot } from "../../store/local_
 import { validateKnotName } from "../../util/validate.ts";
 import { type DamagedRun, LocalTarget } from "./local_target.ts";
 import { thenSentence } from "../../util/sentence.ts";
-import { runsRootAdvice } from "./errors.ts";
+import { KnotClobberedWhileOpeningError, runsRootAdvice } from "./errors.ts";
 
 export type { EnvLookup };
 export { localKnotsDir, localRunsRoot };
@@ -128,8 +128,14 @@ export type KnotRecordFields = Pick<
  *   (default: the saved ones, else the default); `options`, the options of
  *   `Knot.create` given now that the knot keeps (default: none given);
  *   `holding`, runs a write of the record holding the knot's lock (default:
- *   written at once, as by a caller that holds it already).
- * @returns The knot's record, as saved.
+ *   written at once, as by a caller that holds it already);
+ *   `functionOfRecord`, no function was given (an adoption by name): the
+ *   record read again under the lock keeps its function (`artifact` is the
+ *   one read before), and its target's own fields (default: `false`).
+ * @returns The knot's record, as saved: its function may be another than
+ *   `artifact` with `functionOfRecord`.
+ * @throws {KnotClobberedWhileOpeningError} With `holding`, when the record
+ *   is gone under the lock: the knot was clobbered meanwhile.
  */
 export async function saveLocalKnotRecord<R extends KnotRecordFields>(
   store: LocalStore,
@@ -140,6 +146,7 @@ export async function saveLocalKnotRecord<R extends KnotRecordFields>(
     permissions?: Permissions | undefined;
     options?: NonNullable<R["options"]>;
     holding?: (write: () => Promise<R>) => Promise<R>;
+    functionOfRecord?: boolean;
   },
 ): Promise<R> {
   const made = knotRecord<R>(own, options, options.saved);
@@ -151,10 +158,43 @@ export async function saveLocalKnotRecord<R extends KnotRecordFields>(
   if (options.holding === undefined) return await write(made.record);
   return await options.holding(async () => {
     // Another process may have changed the record since it was read: theirs is kept too.
-    const saved = await readLocalKnotRecord(store).catch(() => options.saved);
-    const again = knotRecord<R>(own, options, saved as SavedKnotRecord<R> | undefined);
+    const saved = await readLocalKnotRecord(store).catch(() => options.saved) as
+      | (SavedKnotRecord<R> & Partial<R>)
+      | undefined;
+    // Clobbered meanwhile: its folder is not made again, without the artifact it held.
+    if (saved === undefined) {
+      throw new KnotClobberedWhileOpeningError((own as { name?: string }).name ?? "", store.root);
+    }
+    // An adoption that gives no function keeps the knot's, as it is now: another process may
+    // have created the knot again with another function since.
+    const again = options.functionOfRecord
+      ? knotRecord<R>(recordOwn(own, saved), { ...options, artifact: recordFunction(saved) }, saved)
+      : knotRecord<R>(own, options, saved);
     return again.unchanged ? again.record : await write(again.record);
   });
+}
+
+/** The target's own fields of `own`, each as the record `now` has it (when it has it). */
+function recordOwn<R extends KnotRecordFields>(
+  own: Omit<R, keyof KnotRecordFields>,
+  now: Partial<R>,
+): Omit<R, keyof KnotRecordFields> {
+  const fields = own as Record<string, unknown>;
+  const kept = now as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.keys(fields).map((key) => [key, kept[key] ?? fields[key]]),
+  ) as Omit<R, keyof KnotRecordFields>;
+}
+
+/** The function a record names, as {@linkcode knotRecord} reads a packaged one's fields. */
+function recordFunction(record: Partial<KnotRecordFields>): FunctionArtifact {
+  return {
+    kind: record.kind!,
+    hash: record.hash!,
+    name: record.functionName!,
+    source: "",
+    ...(record.sources !== undefined ? { sources: record.sources } : {}),
+  };
 }
 
 /** What {@linkcode saveLocalKnotRecord} reads of a knot's record before. */

@@ -42,6 +42,40 @@ export class RunDataGoneError extends CloudknotError {
 }
 
 /**
+ * A knot opened by name was clobbered by another process while it was being
+ * opened (between reading its record and writing it again): nothing of it is
+ * made again, as its function is gone with it. Create it again with its
+ * function.
+ *
+ * @example Usage
+ * ```ts
+ * import { KnotClobberedWhileOpeningError } from "./errors.ts";
+ *
+ * const e = new KnotClobberedWhileOpeningError("squares", "/home/me/.cloudknot/local/squares");
+ * console.log(e.knot); // "squares"
+ * ```
+ */
+export class KnotClobberedWhileOpeningError extends CloudknotError {
+  /** The knot's name. */
+  readonly knot: string;
+
+  /**
+   * Makes the error.
+   *
+   * @param knot The knot's name.
+   * @param root The knot's folder.
+   */
+  constructor(knot: string, root: string) {
+    super(
+      `Knot ${knot} was clobbered by another process while this one was opening it (in ` +
+        `${root}): its record and its function are gone. Create it again with its function ` +
+        `(Knot.create({ name: "${knot}", func }), or module and exportName)`,
+    );
+    this.knot = knot;
+  }
+}
+
+/**
  * A run's files could not be written (a full disk, a lost mount) or read.
  * Items whose records could not be kept end with it; what was kept before
  * stays readable.

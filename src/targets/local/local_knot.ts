@@ -134,16 +134,8 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
   const given = await artifactOf(spec, defined({ warn: spec.warn }));
   let artifact: FunctionArtifact;
   if (given !== undefined) artifact = given;
-  else if (saved !== undefined) {
-    const source = await Deno.readTextFile(join(root, saved.artifact));
-    artifact = {
-      kind: saved.kind,
-      source,
-      hash: saved.hash,
-      name: saved.functionName,
-      ...(saved.sources !== undefined ? { sources: saved.sources } : {}),
-    };
-  } else {
+  else if (saved !== undefined) artifact = await recordedFunction(root, saved);
+  else {
     throw new CloudknotInputError(
       `There is no local knot named "${spec.name}" to adopt: pass func, or module and exportName, to create it`,
       { field: "func" },
@@ -171,6 +163,7 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
       saved,
       permissions: spec.permissions,
       options: keptOptions(spec),
+      functionOfRecord: given === undefined,
       // An adoption's write is held (a moment, so the notice is short), so two processes that
       // adopt the knot with other options keep both. A new knot's is not: its folder would keep a
       // lock file without a record if the create were killed between the two, which is how
@@ -193,20 +186,36 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
         : {}),
     },
   );
+  // Another process created the knot again with another function while this one adopted it:
+  // the knot's function is that one now, which this handle runs.
+  if (record.artifact !== artifactKey || record.hash !== artifact.hash) {
+    artifact = await recordedFunction(root, record);
+  }
   const own = record.options ?? {};
   if (runsRoot !== root) await ensurePrivateDir(runsRoot);
   const target = new LocalTarget({
     knot: spec.name,
     root,
     runsRoot,
-    artifact: artifactKey,
-    knotArtifact: () => recordedArtifact(root, artifactKey),
+    artifact: record.artifact,
+    knotArtifact: () => recordedArtifact(root, record.artifact),
     concurrency: own.concurrency ?? defaultConcurrency(),
     attempts: own.retries ?? DEFAULT_RETRIES,
     permissions: record.permissions!,
     ...defined({ timeout: own.timeout, memory: own.memory, warn: spec.warn }),
   });
   return { artifact, target };
+}
+
+/** The function the record of the knot in `root` names, read from its artifact. */
+async function recordedFunction(root: string, record: LocalKnotRecord): Promise<FunctionArtifact> {
+  return {
+    kind: record.kind,
+    source: await Deno.readTextFile(join(root, record.artifact)),
+    hash: record.hash,
+    name: record.functionName,
+    ...(record.sources !== undefined ? { sources: record.sources } : {}),
+  };
 }
 
 /**

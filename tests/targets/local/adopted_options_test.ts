@@ -158,3 +158,106 @@ Deno.test("two processes adopting a local knot at once with other options take t
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/**
+ * A process adopting the local knot `k` in `dir` with `options` (JSON) that maps 1 and 2 and
+ * prints the results (JSON); a wait for the knot's lock is told in `gate`.
+ */
+const MAPPER = `
+import { Knot } from ${JSON.stringify(new URL("../../../mod.ts", import.meta.url).href)};
+const [dir, options, gate] = Deno.args;
+const knot = await Knot.create({
+  name: "k",
+  dir,
+  ...JSON.parse(options),
+  warn: (message: string) => {
+    if (/another process/.test(message)) Deno.writeTextFileSync(gate, message);
+    else console.error(message);
+  },
+});
+console.log(JSON.stringify(await (await knot.map([1, 2], { progress: false })).results()));
+`;
+
+/**
+ * Starts `MAPPER` adopting knot `k` in `dir` with `options` while this process holds the knot's
+ * lock, waits until it waits for the lock (it read the knot's record before), runs `meanwhile`
+ * still holding it, then lets go and resolves to how the process ended.
+ */
+async function adoptWhileHeld(
+  dir: string,
+  options: Record<string, unknown>,
+  meanwhile: () => Promise<void>,
+): Promise<Deno.CommandOutput> {
+  const gate = join(dir, "waiting");
+  const child = await holdingKnot(join(dir, "k"), async () => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=ts", MAPPER, dir, JSON.stringify(options), gate],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    let ended = false;
+    child.status.then(() => ended = true);
+    while (!await Deno.stat(gate).then(() => true, () => false)) {
+      assert.equal(ended, false, "the process ended without waiting for the knot's lock");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await meanwhile();
+    return child;
+  }, { make: false, onWait: () => {} });
+  return await child.output();
+}
+
+Deno.test("a local knot adopted by name with an option while another process creates it again with another function keeps that function, with the option, and the adopter runs it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-test-" });
+  try {
+    const knot = await Knot.create({ name: "k", dir, func: (x: number) => x + 1, retries: 2 });
+    // Another knot's function, as a create of k with it writes it: its artifact, then its record.
+    const other = await Knot.create({ name: "other", dir, func: (x: number) => x * 10 });
+    const made = await record(dir, "other");
+    const out = await adoptWhileHeld(dir, { concurrency: 2 }, async () => {
+      await Deno.copyFile(join(dir, "other", made.artifact), join(dir, "k", made.artifact));
+      const now = await record(dir, "k");
+      await Deno.writeTextFile(
+        join(dir, "k", "knot.json"),
+        JSON.stringify(
+          {
+            ...now,
+            artifact: made.artifact,
+            hash: made.hash,
+            kind: made.kind,
+            functionName: made.functionName,
+          },
+          null,
+          2,
+        ),
+      );
+    });
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    assert.equal(new TextDecoder().decode(out.stdout).trim(), "[10,20]", "the knot's function now");
+    const kept = await record(dir, "k");
+    assert.equal(kept.hash, made.hash);
+    assert.equal(kept.artifact, made.artifact);
+    assert.deepEqual(kept.options, { retries: 2, concurrency: 2 });
+    await other.clobber();
+    await knot.clobber();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a local knot adopted by name that another process clobbers while it waits to write its record is not made again: the adoption says it was clobbered, and to create it again with its function", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-test-" });
+  try {
+    const knot = await Knot.create({ name: "k", dir, func: (x: number) => x + 1 });
+    const out = await adoptWhileHeld(dir, { memory: 80 }, () => knot.clobber());
+    assert.equal(out.code, 1);
+    assert.match(
+      new TextDecoder().decode(out.stderr),
+      /KnotClobberedWhileOpeningError: Knot k was clobbered by another process while this one was opening it \(in .*\): its record and its function are gone\. Create it again with its function \(Knot\.create\(\{ name: "k", func \}\), or module and exportName\)/,
+    );
+    assert.equal(await Deno.stat(join(dir, "k")).then(() => true, () => false), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
