@@ -119,3 +119,62 @@ export function checkMachineResources(
     }
   }
 }
+
+/**
+ * Refuses to open a local or docker knot whose record keeps a limit this
+ * machine cannot give (`Knot.create` checks a value given; one the knot
+ * kept from another machine, or from this one before it changed, is
+ * checked here): its `memory` above this machine's, its `vcpus` (docker)
+ * above its CPUs, its `concurrency` above {@linkcode MAX_CONCURRENCY} (a
+ * concurrency above the CPUs is allowed, as when given). Only a kept value
+ * that no value given replaces is checked, before anything is made or run.
+ *
+ * @example Usage
+ * ```ts
+ * import { checkKeptResources } from "./machine_resources.ts";
+ *
+ * try {
+ *   checkKeptResources("docker", "squares", { vcpus: 16 }, {}, { cores: 4 });
+ * } catch (e) {
+ *   console.log((e as Error).message.endsWith("give Knot.create vcpus: 4 or less, which the knot then keeps")); // true
+ * }
+ * ```
+ *
+ * @param kind The knot's target.
+ * @param knot The knot's name.
+ * @param kept The options its record keeps.
+ * @param given The options given now, which replace the kept ones.
+ * @param machine What bounds them. @default {this machine}
+ * @throws {CloudknotInputError} Naming the kept value, this machine's limit and the option to give.
+ */
+export function checkKeptResources(
+  kind: "local" | "docker",
+  knot: string,
+  kept: { concurrency?: number; memory?: number; vcpus?: number },
+  given: { concurrency?: number; memory?: number; vcpus?: number },
+  machine: MachineBounds = {},
+): void {
+  const over = (option: "concurrency" | "memory" | "vcpus", limit: number, what: string) => {
+    const value = kept[option];
+    if (value === undefined || given[option] !== undefined || !(value > limit)) return;
+    throw new CloudknotInputError(
+      `${kind === "docker" ? "Docker" : "Local"} knot ${knot} keeps ${option} ${value}, as it ` +
+        `was given before, but ${what}: give Knot.create ${option}: ${limit} or less, which ` +
+        `the knot then keeps`,
+      { field: option },
+    );
+  };
+  over("concurrency", MAX_CONCURRENCY, `a knot runs at most ${MAX_CONCURRENCY}`);
+  const total = machine.totalMemoryMiB ?? Math.floor(Deno.systemMemoryInfo().total / 2 ** 20);
+  over(
+    "memory",
+    total,
+    `this machine has ${total.toLocaleString("en-US")} MiB of memory (${
+      kind === "docker" ? "each container's memory limit" : "each worker's heap limit"
+    })`,
+  );
+  if (kind === "docker") {
+    const cores = machine.cores ?? navigator.hardwareConcurrency ?? 1;
+    over("vcpus", cores, `this machine has ${cores} CPUs (each container's --cpus)`);
+  }
+}

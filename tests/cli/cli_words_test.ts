@@ -486,12 +486,28 @@ Deno.test("a docker knot's gone image and clobbered runs name the command that m
       "with this function (cloudknot knot create dk MODULE EXPORT --target docker) to map it, " +
       "or open it by name (cloudknot map --name dk --target docker) to map its function now",
   );
+});
+
+Deno.test("a local knot clobbered while it was opened, and a limit a knot keeps that this machine cannot give, name the command that creates it and the flag to pass", () => {
   // A local knot clobbered while it was opened by name (targets/local/errors.ts).
   assert.equal(
     inCliWords(new KnotClobberedWhileOpeningError("lk", "/k/lk")),
     "Knot lk was clobbered by another process while this one was opening it (in /k/lk): its " +
       "record and its function are gone. Create it again with its function (cloudknot knot " +
       "create lk MODULE EXPORT)",
+  );
+  // A limit a knot of this machine keeps that this machine cannot give (machine_resources.ts).
+  assert.equal(
+    inCliWords(
+      new CloudknotInputError(
+        "Docker knot dk keeps vcpus 16, as it was given before, but this machine has 4 CPUs " +
+          "(each container's --cpus): give Knot.create vcpus: 4 or less, which the knot then keeps",
+        { field: "vcpus" },
+      ),
+      map,
+    ),
+    "Docker knot dk keeps vcpus 16, as it was given before, but this machine has 4 CPUs (each " +
+      "container's --cpus): pass --vcpus 4 or less, which the knot then keeps",
   );
 });
 

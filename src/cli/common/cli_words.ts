@@ -169,6 +169,11 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     /\(Knot\.create\(\{ name: "([^"]*)", func \}\), or module and exportName\)/g,
     (name) => `(cloudknot knot create ${name} MODULE EXPORT)`,
   ],
+  // A limit a knot of this machine keeps that this machine cannot give (machine_resources.ts).
+  [
+    /give Knot\.create (concurrency|memory|vcpus): ([\d.]+) or less/g,
+    (option, limit) => `pass --${option} ${limit} or less`,
+  ],
   [/\btarget: "(local|aws|docker)"/g, (target) => `--target ${target}`],
   // A compute type the knot's options need (compute_options.ts): the flag that sets it.
   [

@@ -33,7 +33,7 @@ import {
 } from "../local/catalog.ts";
 import type { OpenedKnot } from "../target.ts";
 import { keptOptions, type LocalKnotSpec } from "../local/local_knot.ts";
-import { DEFAULT_RETRIES, defaultConcurrency } from "../machine_resources.ts";
+import { checkKeptResources, DEFAULT_RETRIES, defaultConcurrency } from "../machine_resources.ts";
 import { DockerTarget, type DockerTargetOptions } from "./docker_target.ts";
 import {
   CLOBBERING_FILE,
@@ -142,7 +142,14 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
   const store = new LocalStore(root);
   const fresh = spec.func !== undefined || spec.module !== undefined;
   // Checked before the knot's folder is made: a knot that cannot be opened leaves none.
-  await savedRecord(store, spec, fresh);
+  const saved = await savedRecord(store, spec, fresh);
+  // Kept from another machine (or from this one before it changed): refused before anything.
+  if (saved?.options !== undefined) {
+    checkKeptResources("docker", spec.name, saved.options, {
+      ...keptOptions(spec),
+      ...defined({ vcpus: spec.vcpus }),
+    });
+  }
   // The network given. The knot's own, when none is, is checked as a run starts (DockerTarget's
   // map): a knot whose network was removed still opens, so that its runs can be read and taken
   // over (their containers that cannot start fail as Batch's do).

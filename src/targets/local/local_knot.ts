@@ -34,7 +34,7 @@ import {
 import { LocalTarget } from "./local_target.ts";
 import { pathExists } from "../../util/read_text.ts";
 import type { OpenedKnot } from "../target.ts";
-import { DEFAULT_RETRIES, defaultConcurrency } from "../machine_resources.ts";
+import { checkKeptResources, DEFAULT_RETRIES, defaultConcurrency } from "../machine_resources.ts";
 import { holdingKnot } from "../../store/knot_lock.ts";
 
 /** What a local knot is made from. */
@@ -130,6 +130,10 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
   if (unfinished) return unfinished;
   // Its clobber finished: the knot is made anew.
   if (unfinished === false) saved = undefined;
+  // Kept from another machine (or from this one before it changed): refused before anything.
+  if (saved?.options !== undefined) {
+    checkKeptResources("local", spec.name, saved.options, keptOptions(spec));
+  }
   if (saved !== undefined) await ensurePrivateDir(root);
   const given = await artifactOf(spec, defined({ warn: spec.warn }));
   let artifact: FunctionArtifact;

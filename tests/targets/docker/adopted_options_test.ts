@@ -92,3 +92,41 @@ dockerTest(
     });
   },
 );
+
+Deno.test("a docker knot that keeps vcpus above this machine's CPUs is refused as it opens by name, before Docker is asked anything, saying what it keeps, this machine's CPUs and the option to give instead", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-test-" });
+  try {
+    const cores = navigator.hardwareConcurrency ?? 1;
+    // As a create on a machine with more CPUs wrote it: nothing of it is asked of Docker here.
+    await Deno.mkdir(join(dir, "wide"), { mode: 0o700 });
+    await Deno.writeTextFile(
+      join(dir, "wide", "knot.json"),
+      JSON.stringify({
+        name: "wide",
+        target: "docker",
+        image: "cloudknot/wide:local",
+        hash: "0".repeat(64),
+        kind: "func",
+        functionName: "f",
+        createdAt: 1,
+        updatedAt: 1,
+        options: { vcpus: cores + 1 },
+      }),
+    );
+    await assert.rejects(
+      () => Knot.create({ name: "wide", target: "docker", dir, cloudknotDir: dir }),
+      (e: Error & { field?: string }) => {
+        assert.equal(
+          e.message,
+          `Docker knot wide keeps vcpus ${cores + 1}, as it was given before, but this machine ` +
+            `has ${cores} CPUs (each container's --cpus): give Knot.create vcpus: ${cores} or ` +
+            `less, which the knot then keeps`,
+        );
+        assert.equal(e.field, "vcpus");
+        return true;
+      },
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -261,3 +261,48 @@ Deno.test("a local knot adopted by name that another process clobbers while it w
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a local knot that keeps a memory above this machine's (or a concurrency above the most) is refused as it opens by name, saying what it keeps, this machine's limit and the option to give instead; one given replaces it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-test-" });
+  try {
+    const knot = await Knot.create({ name: "big", dir, func: (x: number) => x + 1 });
+    const total = Math.floor(Deno.systemMemoryInfo().total / 2 ** 20);
+    // As a bigger machine's create wrote it.
+    const path = join(dir, "big", "knot.json");
+    const text = JSON.stringify(
+      { ...await record(dir, "big"), options: { memory: total + 1024, concurrency: 2 } },
+      null,
+      2,
+    );
+    await Deno.writeTextFile(path, text);
+    await assert.rejects(
+      () => Knot.create({ name: "big", dir }),
+      (e: Error & { field?: string }) => {
+        assert.equal(
+          e.message,
+          `Local knot big keeps memory ${total + 1024}, as it was given before, but this ` +
+            `machine has ${total.toLocaleString("en-US")} MiB of memory (each worker's heap ` +
+            `limit): give Knot.create memory: ${total} or less, which the knot then keeps`,
+        );
+        assert.equal(e.field, "memory");
+        return true;
+      },
+    );
+    assert.equal(await Deno.readTextFile(path), text, "nothing is written");
+    const given = await Knot.create({ name: "big", dir, memory: 64 });
+    assert.deepEqual(await (await given.map([1], { progress: false })).results(), [2]);
+    assert.deepEqual((await record(dir, "big")).options, { memory: 64, concurrency: 2 });
+    // A concurrency above the most a knot runs (the record edited): refused the same way.
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({ ...await record(dir, "big"), options: { concurrency: 5000 } }),
+    );
+    await assert.rejects(
+      () => Knot.create({ name: "big", dir }),
+      /^CloudknotInputError: Local knot big keeps concurrency 5000, as it was given before, but a knot runs at most 1024: give Knot.create concurrency: 1024 or less, which the knot then keeps$/,
+    );
+    await knot.clobber();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
