@@ -25,6 +25,7 @@ import {
 import { CLOBBERING_FILE, dockerImageName } from "../../store/local_knots.ts";
 import { pathExists } from "../../util/read_text.ts";
 import type { LocalKnotOptions } from "../local/catalog.ts";
+import { defaultConcurrency } from "../machine_resources.ts";
 import type { DockerTarget, RunContainer } from "./docker_target.ts";
 
 /** The mark a knot's clobber leaves until it is done (`store/local_knots.ts`). */
@@ -120,8 +121,9 @@ export function dockerRuns(
         knot: knot.record.name,
         root: knot.root,
         image: knot.record.image,
-        // Finishing a run another process left runs as many containers as there are cores.
-        concurrency: navigator.hardwareConcurrency ?? 1,
+        // Finishing a run another process left, or retrying one, runs the knot's containers at
+        // once (its attempts and limits are the run's own).
+        concurrency: knot.record.options?.concurrency ?? defaultConcurrency(),
         attempts: 1,
         docker,
       })

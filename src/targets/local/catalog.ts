@@ -23,6 +23,7 @@ import { validateKnotName } from "../../util/validate.ts";
 import { type DamagedRun, LocalTarget } from "./local_target.ts";
 import { thenSentence } from "../../util/sentence.ts";
 import { KnotClobberedWhileOpeningError, runsRootAdvice } from "./errors.ts";
+import { defaultConcurrency } from "../machine_resources.ts";
 
 export type { EnvLookup };
 export { localKnotsDir, localRunsRoot };
@@ -432,8 +433,9 @@ export function localRuns(
     runsRoot: knot.runsRoot,
     artifact: knot.record.artifact,
     knotArtifact: () => recordedArtifact(knot.root, knot.record.artifact),
-    // Finishing a run another process left runs its items on every core.
-    concurrency: navigator.hardwareConcurrency ?? 1,
+    // Finishing a run another process left, or retrying one, runs the knot's workers (its
+    // attempts and limits are the run's own).
+    concurrency: knot.record.options?.concurrency ?? defaultConcurrency(),
     attempts: 1,
     permissions: knot.record.permissions ?? { ...DEFAULT_PERMISSIONS },
   });

@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Knot } from "../../../mod.ts";
 import { holdingKnot } from "../../../src/store/knot_lock.ts";
+import { findLocalKnot, localRuns } from "../../../src/targets/local/catalog.ts";
+import type { LocalTarget } from "../../../src/targets/local/local_target.ts";
 import { cli, type CliHome, withHome } from "../../cli/helpers.ts";
 
 /** Waits the item's milliseconds, then returns them: 60000 outlasts any timeout here. */
@@ -300,6 +302,28 @@ Deno.test("a local knot that keeps a memory above this machine's (or a concurren
     await assert.rejects(
       () => Knot.create({ name: "big", dir }),
       /^CloudknotInputError: Local knot big keeps concurrency 5000, as it was given before, but a knot runs at most 1024: give Knot.create concurrency: 1024 or less, which the knot then keeps$/,
+    );
+    await knot.clobber();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the command line's reader of a local knot's runs (cloudknot retry, and a run another process left) runs the knot's own concurrency of workers", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-test-" });
+  try {
+    // Other than this machine's cores, which a knot that keeps none runs.
+    const workers = (navigator.hardwareConcurrency ?? 1) + 1;
+    const knot = await Knot.create({
+      name: "k",
+      dir,
+      func: (x: number) => x,
+      concurrency: workers,
+    });
+    const reader = localRuns(await findLocalKnot("k", { dir })) as LocalTarget;
+    assert.deepEqual(
+      reader.summary().find(([key]) => key === "concurrency"),
+      ["concurrency", `${workers} workers`],
     );
     await knot.clobber();
   } finally {
