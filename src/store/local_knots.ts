@@ -28,6 +28,50 @@ export type EnvLookup = (name: string) => string | undefined;
 export const CLOBBERING_FILE = "clobbering";
 
 /**
+ * Writes the clobber's mark ({@linkcode CLOBBERING_FILE}) in the knot's
+ * folder `root`, naming the knot's target, so that what a clobber killed at
+ * the very end leaves (the mark alone) is told apart: a local knot's is
+ * never taken for a docker knot's ({@linkcode clobberMarkTarget}).
+ *
+ * @example Usage
+ * ```ts ignore
+ * await markClobber("/home/me/.cloudknot/local/squares", "local");
+ * ```
+ *
+ * @param root The knot's folder.
+ * @param target The knot's target.
+ * @throws {Deno.errors.NotFound} When the folder is gone.
+ */
+export async function markClobber(root: string, target: "local" | "docker"): Promise<void> {
+  await Deno.writeTextFile(join(root, CLOBBERING_FILE), target, { mode: 0o600 });
+}
+
+/**
+ * The target of the knot whose clobber's mark is in the folder `root`, as
+ * {@linkcode markClobber} wrote it: `"docker"` also for a mark of an earlier
+ * version (empty, which only a docker knot's folder without its record was
+ * read as); `undefined` when there is no mark.
+ *
+ * @example Usage
+ * ```ts ignore
+ * if (await clobberMarkTarget(root) === "local") console.log("a local knot's clobber stopped");
+ * ```
+ *
+ * @param root The knot's folder.
+ * @returns The target, or `undefined`.
+ */
+export async function clobberMarkTarget(root: string): Promise<"local" | "docker" | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(join(root, CLOBBERING_FILE));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+  return text.trim() === "local" ? "local" : "docker";
+}
+
+/**
  * The files of a run's folder that the process driving the run holds an
  * exclusive lock on (released by the system when it dies) from before it
  * writes the run's inputs: `records` (the local target's run log) and

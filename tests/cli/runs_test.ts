@@ -138,6 +138,38 @@ Deno.test("a local knot whose clobber was killed part-way is listed so, knot clo
   });
 });
 
+Deno.test("a local knot whose clobber was killed at the very end (its mark alone left) is listed as a local knot whose clobber is unfinished, never as a docker knot, and knot clobber finishes it", async () => {
+  await withHome(async (home) => {
+    const dir = join(home.dir, "knots");
+    const root = join(dir, "cc");
+    const knot = await Knot.create({ name: "cc", dir, func: (x: number) => x });
+    // Killed as it would remove the knot's folder: its record gone, its mark the last thing left.
+    const remove = Deno.remove;
+    Deno.remove = (path, options) =>
+      path === root ? Promise.reject(new Error("killed")) : remove(path, options);
+    try {
+      await assert.rejects(() => knot.clobber(), /killed/);
+    } finally {
+      Deno.remove = remove;
+    }
+    assert.deepEqual((await Array.fromAsync(Deno.readDir(root))).map((e) => e.name), [
+      "clobbering",
+    ]);
+    const listed = await cliHere(home, ["knot", "list"]);
+    assert.match(listed.stdout, /^cc +local \(clobber unfinished\) /m);
+    assert.doesNotMatch(listed.stdout, /docker/);
+    assert.match(listed.stderr, /A clobber of local knot cc stopped part-way/);
+    const docker = await cliHere(home, ["knot", "list", "--target", "docker", "--json"]);
+    assert.deepEqual(JSON.parse(docker.stdout), []);
+    const json = JSON.parse((await cliHere(home, ["knot", "list", "--json"])).stdout);
+    assert.equal(json.find((k: { name: string }) => k.name === "cc").target, "local");
+    const finished = await cliHere(home, ["knot", "clobber", "cc", "--yes"]);
+    assert.equal(finished.code, 0, finished.stderr);
+    assert.match(finished.stdout, /Clobbered what the stopped clobber of local knot cc left/);
+    assert.equal(await Deno.stat(root).catch(() => undefined), undefined);
+  });
+});
+
 Deno.test("results exits with 1 when an item failed and prints every line", async () => {
   await withHome(async (home) => {
     const r = await cli(home, ["map", JOBS, "failOdd", "--name", "odd", "--retries", "1", "-q"], {

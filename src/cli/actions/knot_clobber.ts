@@ -32,7 +32,10 @@ import {
   openAwsKnotReader,
   UnfinishedKnotError,
 } from "../common/knots.ts";
-import { clobberUnfinishedDockerKnot } from "../../targets/docker/catalog.ts";
+import {
+  clobberUnfinishedDockerKnot,
+  type UnfinishedDockerKnot,
+} from "../../targets/docker/catalog.ts";
 import { clobberOriginalCommand, findOriginalKnot } from "../common/original.ts";
 import { untilInterrupted } from "../common/interrupted.ts";
 import { recordSection } from "../../state/sections.ts";
@@ -145,8 +148,24 @@ async function forgetIncomplete(
 /**
  * Removes what a create of a docker knot killed before it recorded the knot
  * left; nothing, saying so, when a create of it recorded the knot meanwhile.
+ * The folder a local knot's clobber killed at the very end left (its mark
+ * alone) is removed without Docker.
  */
-async function clobberUnfinished(ctx: CommandContext, name: string, root: string): Promise<number> {
+async function clobberUnfinished(
+  ctx: CommandContext,
+  name: string,
+  unfinished: UnfinishedDockerKnot,
+): Promise<number> {
+  const { root } = unfinished;
+  if (unfinished.target === "local") {
+    const what = `what the stopped clobber of local knot ${name} left (its folder ${root})`;
+    if (!await confirmDeletion(ctx, what)) return 1;
+    await Deno.remove(root, { recursive: true }).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+    await ctx.print(`Clobbered ${what}`);
+    return 0;
+  }
   const what = `unfinished docker knot ${name} (its folder ${root}, and its image if it was built)`;
   if (!await confirmDeletion(ctx, what)) return 1;
   if (!await clobberUnfinishedDockerKnot({ name, root }, cliDocker(ctx), cliWarn(ctx))) {
@@ -193,7 +212,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (extra.length > 0) {
     throw ctx.usage(`${extra.map((f) => `--${f}`).join(", ")}: for a knot on AWS only`);
   }
-  if (typeof located === "object") return await clobberUnfinished(ctx, name, located.root);
+  if (typeof located === "object") return await clobberUnfinished(ctx, name, located);
   const found = await findLocalKnot(name, { env: ctx.io.env });
   // A local knot's runs made under another runs directory go too (CLOUDKNOT_LOCAL_RUNS).
   // So do those whose manifest is damaged.

@@ -61,15 +61,18 @@ export async function run(ctx: CommandContext): Promise<number> {
     const unrecorded: string[] = [];
     const knots = await listLocalKnots({ env: ctx.io.env }, damaged, unrecorded);
     // A docker knot whose create was killed (or failed) before it recorded it (or a create or a
-    // clobber of it runs now): listed as such.
-    for (const name of target === undefined || target === "docker" ? unrecorded : []) {
+    // clobber of it runs now), or a local or docker knot whose clobber was killed once it removed
+    // the record: listed as such, under its own target.
+    for (const name of unrecorded) {
       const found = await unfinishedDockerKnot(join(localKnotsDir({ env: ctx.io.env }), name));
-      if (found === undefined) continue;
+      if (found === undefined || (target !== undefined && target !== (found.target ?? "docker"))) {
+        continue;
+      }
       unfinished.set(name, found);
       rows.push({
         json: {
           name,
-          target: "docker",
+          target: found.target ?? "docker",
           dir: found.root,
           unfinished: true,
           creating: found.activity === "creating",
@@ -83,7 +86,7 @@ export async function run(ctx: CommandContext): Promise<number> {
         },
         cells: [
           name,
-          `docker ${unfinishedLabel(found)}`,
+          `${found.target ?? "docker"} ${unfinishedLabel(found)}`,
           "-",
           "-",
           "-",

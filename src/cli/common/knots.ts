@@ -244,7 +244,9 @@ export function unfinishedKnotWords(name: string, unfinished: UnfinishedDockerKn
         `it has finished`;
   }
   if (unfinished.clobberStartedAt !== undefined) {
-    return `A clobber of docker knot ${name} stopped part-way (it began at ` +
+    return `A clobber of ${
+      unfinished.target ?? "docker"
+    } knot ${name} stopped part-way (it began at ` +
       `${formatTime(unfinished.clobberStartedAt)} and has not finished), after it removed the ` +
       `knot's record, leaving its folder ${root}: run \`cloudknot knot clobber ${name}\` again ` +
       `to finish it`;

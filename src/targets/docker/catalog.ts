@@ -22,7 +22,7 @@ import {
   type KnotLockHolder,
   REMOVING_LEFTOVERS,
 } from "../../store/knot_lock.ts";
-import { CLOBBERING_FILE, dockerImageName } from "../../store/local_knots.ts";
+import { CLOBBERING_FILE, clobberMarkTarget, dockerImageName } from "../../store/local_knots.ts";
 import { pathExists } from "../../util/read_text.ts";
 import type { LocalKnotOptions } from "../local/catalog.ts";
 import { defaultConcurrency } from "../machine_resources.ts";
@@ -199,6 +199,12 @@ export interface UnfinishedDockerKnot {
    * record and had not finished (stopped part-way when not `running`).
    */
   clobberStartedAt?: number;
+  /**
+   * `"local"` when the folder is what a local knot's clobber killed at the
+   * very end left (its mark alone, which names its target): no docker knot,
+   * and what finishes that clobber asks nothing of Docker.
+   */
+  target?: "local";
 }
 
 /**
@@ -215,7 +221,9 @@ export interface UnfinishedDockerKnot {
  * process said it does: a create under way, or a clobber (which removes the
  * record before the folder); `undefined` for a knot's folder, a folder of no
  * docker knot, or one a process removing a gone knot's leftovers holds for
- * that time.
+ * that time. A local knot's clobber killed once it removed the knot's record
+ * leaves the mark alone, which names its target: said so (`target:
+ * "local"`), never as a docker knot.
  *
  * @example Usage
  * ```ts ignore
@@ -239,6 +247,10 @@ export async function unfinishedDockerKnot(
     return undefined;
   }
   const clobbering = clobberStartedAt === undefined ? {} : { clobberStartedAt };
+  // A local knot's clobber: it holds no lock, and nothing of it is Docker's.
+  if (clobberStartedAt !== undefined && await clobberMarkTarget(root) === "local") {
+    return { root, running: false, ...clobbering, target: "local" };
+  }
   const held = await knotLockHeld(root);
   if (held === undefined) return { root, running: false, ...clobbering };
   const doing = held.holder?.doing;

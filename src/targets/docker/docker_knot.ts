@@ -219,7 +219,8 @@ async function savedRecord(
           `${store.root}): there is no knot to adopt. Pass func, or module and exportName, to ` +
           `create it anew (the create waits for that clobber to finish)`
         : !unfinished.running && unfinished.clobberStartedAt !== undefined
-        ? `Docker knot "${spec.name}" was being clobbered, and that clobber stopped part-way ` +
+        ? `${unfinished.target === "local" ? "Local" : "Docker"} knot "${spec.name}" was being ` +
+          `clobbered, and that clobber stopped part-way ` +
           `(it was killed, or failed) after it removed the knot's record, in ${store.root}: ` +
           `there is no knot to adopt. Pass func, or module and exportName, to create it anew ` +
           `(the create finishes that clobber first)`

@@ -69,7 +69,7 @@ import {
 import type { Plan } from "../../plan/plan.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
-import { DOCKER_CONTAINER_LABELS, RUN_LOCK_FILES } from "../../store/local_knots.ts";
+import { DOCKER_CONTAINER_LABELS, markClobber, RUN_LOCK_FILES } from "../../store/local_knots.ts";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import { errorToRecord } from "../../job/error_record.ts";
 import { CommandTimeoutError } from "../../util/command_limit.ts";
@@ -1639,7 +1639,7 @@ export class DockerTarget implements Target {
     // Its mark, before anything is removed: a clobber killed part-way leaves the knot's record
     // with it, so that the knot, adopted again, is not built again (from a build directory
     // perhaps half removed) but clobbered, and `cloudknot knot clobber` again finishes it.
-    await Deno.writeTextFile(join(root, CLOBBERING_FILE), "", { mode: 0o600 }).catch((e) => {
+    await markClobber(root, "docker").catch((e) => {
       // A knot whose folder is gone: its containers and images are removed all the same.
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     });

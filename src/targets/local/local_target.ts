@@ -69,7 +69,7 @@ import {
   RunStoreError,
   unstoredInputs,
 } from "./errors.ts";
-import { CLOBBERING_FILE, knotDirId } from "../../store/local_knots.ts";
+import { CLOBBERING_FILE, knotDirId, markClobber } from "../../store/local_knots.ts";
 import { pathExists } from "../../util/read_text.ts";
 
 export { RunDataGoneError };
@@ -1112,7 +1112,7 @@ export class LocalTarget implements Target {
     // Its mark first, and the record after the rest: a clobber killed part-way leaves the knot
     // listed with its mark, and opening it again (`cloudknot knot clobber` again, or a create of
     // its name) finishes the clobber, never adopts what is left of it.
-    await Deno.writeTextFile(join(root, CLOBBERING_FILE), "", { mode: 0o600 }).catch(gone);
+    await markClobber(root, "local").catch(gone);
     for (const dir of roots.filter((dir) => dir !== root)) {
       await Deno.remove(dir, { recursive: true }).catch(gone);
     }
