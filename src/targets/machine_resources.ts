@@ -165,16 +165,33 @@ export function checkKeptResources(
     );
   };
   over("concurrency", MAX_CONCURRENCY, `a knot runs at most ${MAX_CONCURRENCY}`);
-  const total = machine.totalMemoryMiB ?? Math.floor(Deno.systemMemoryInfo().total / 2 ** 20);
-  over(
-    "memory",
-    total,
-    `this machine has ${total.toLocaleString("en-US")} MiB of memory (${
-      kind === "docker" ? "each container's memory limit" : "each worker's heap limit"
-    })`,
-  );
+  // The machine's memory is asked only of a kept memory to check. Reading it takes
+  // `--allow-sys=systemMemoryInfo`, which the command line's documented flags add only with a
+  // `--memory`: without it, a kept memory (checked where it was given) goes unchecked.
+  const total = kept.memory === undefined || given.memory !== undefined
+    ? undefined
+    : machine.totalMemoryMiB ?? machineMemoryMiB();
+  if (total !== undefined) {
+    over(
+      "memory",
+      total,
+      `this machine has ${total.toLocaleString("en-US")} MiB of memory (${
+        kind === "docker" ? "each container's memory limit" : "each worker's heap limit"
+      })`,
+    );
+  }
   if (kind === "docker") {
     const cores = machine.cores ?? navigator.hardwareConcurrency ?? 1;
     over("vcpus", cores, `this machine has ${cores} CPUs (each container's --cpus)`);
+  }
+}
+
+/** This machine's memory in MiB, or `undefined` when this process may not read it. */
+function machineMemoryMiB(): number | undefined {
+  try {
+    return Math.floor(Deno.systemMemoryInfo().total / 2 ** 20);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable) return undefined;
+    throw e;
   }
 }

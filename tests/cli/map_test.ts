@@ -312,6 +312,18 @@ Deno.test("map works with the documented narrower permission flags", async () =>
     });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(ndjson(r.stdout).map((l) => l.value), [1, 4, 9]);
+    // A knot that keeps a memory (checked against this machine's when it was given) maps by
+    // name with them too: the flags add systemMemoryInfo only for a --memory given.
+    const kept = await cli(home, ["map", JOBS, "square", "--name", "heavy", "--memory", "200"], {
+      stdin: "[1]",
+    });
+    assert.equal(kept.code, 0, kept.stderr);
+    const byName = await cli(home, ["map", "--name", "heavy"], {
+      stdin: "[2]",
+      flags: NARROW_FLAGS,
+    });
+    assert.equal(byName.code, 0, byName.stderr);
+    assert.deepEqual(ndjson(byName.stdout).map((l) => l.value), [4]);
     // Each flag is needed: without reading the user id, the run's directory cannot be checked.
     const noUid = await cli(home, ["map", JOBS, "square"], {
       stdin: "[1]",
