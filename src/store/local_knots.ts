@@ -43,7 +43,15 @@ export const CLOBBERING_FILE = "clobbering";
  * @throws {Deno.errors.NotFound} When the folder is gone.
  */
 export async function markClobber(root: string, target: "local" | "docker"): Promise<void> {
-  await Deno.writeTextFile(join(root, CLOBBERING_FILE), target, { mode: 0o600 });
+  const file = join(root, CLOBBERING_FILE);
+  try {
+    await Deno.writeTextFile(file, target, { mode: 0o600 });
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw e;
+    // A full disk takes no byte but may take an empty file (an inode), the mark of earlier
+    // versions: a clobber, which frees space, is not refused for its mark's one word.
+    await Deno.writeTextFile(file, "", { mode: 0o600 }).catch(() => Promise.reject(e));
+  }
 }
 
 /**
