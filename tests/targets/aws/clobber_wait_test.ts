@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DockerImage, DockerRepo } from "../../../mod.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
+import type { JobDetail } from "../../../src/aws/services/batch.ts";
 import { batchFailureRecord } from "../../../src/targets/aws/batch/failure.ts";
 import { deleteBatchEnvironment, isFargate } from "../../../src/targets/aws/batch/mod.ts";
 import { inCliWords } from "../../../src/cli/common/cli_words.ts";
@@ -266,18 +267,24 @@ Deno.test("AWS knot clobber on Fargate: the compute environment is deleted only 
   }
 });
 
+/** The failure record of item 1 of a failed job of knot squares whose clobber began at 2,000. */
+function clobberedJob(detail: Partial<JobDetail>, why = knotClobberedWhy("squares")) {
+  return batchFailureRecord({
+    jobId: "j:1",
+    jobName: "squares-r-0",
+    jobQueue: "q",
+    jobDefinition: "d",
+    status: "FAILED",
+    ...detail,
+  }, { index: 1, stoppedSince: { at: 2_000, why } });
+}
+
 Deno.test("AWS knot clobber: an attempt that crashed before the clobber began still reads as crashed; one that ended after it reads as cancelled by it", () => {
-  const stoppedSince = { at: 2_000, why: "Knot squares was clobbered" };
   const ended = (stoppedAt: number) =>
-    batchFailureRecord({
-      jobId: "j:1",
-      jobName: "squares-r-0",
-      jobQueue: "q",
-      jobDefinition: "d",
-      status: "FAILED",
+    clobberedJob({
       statusReason: "Job queue deleted",
       attempts: [{ container: { exitCode: 143 }, stoppedAt, statusReason: "Job queue deleted" }],
-    }, { index: 1, stoppedSince });
+    }, "Knot squares was clobbered");
   assert.equal(ended(1_999).kind, "crashed");
   const stopped = ended(2_000);
   assert.equal(stopped.kind, "cancelled");
@@ -289,17 +296,8 @@ Deno.test("AWS knot clobber: an attempt that crashed before the clobber began st
 
 Deno.test("AWS knot clobber: a job it cancelled before it ran ends as a KnotClobberedError, by the clobber's reason or once the clobber began; one a run's cancel stopped is a JobCancelledError", () => {
   const why = knotClobberedWhy("squares");
-  const stoppedSince = { at: 2_000, why };
   const never = (statusReason: string, stoppedAt: number) =>
-    batchFailureRecord({
-      jobId: "j:1",
-      jobName: "squares-r-0",
-      jobQueue: "q",
-      jobDefinition: "d",
-      status: "FAILED",
-      statusReason,
-      stoppedAt,
-    }, { index: 1, stoppedSince });
+    clobberedJob({ statusReason, stoppedAt });
   const byReason = never(`cloudknot: ${why}`, 1_000);
   assert.deepEqual([byReason.kind, byReason.error.name], ["cancelled", "KnotClobberedError"]);
   const byQueue = never("Job queue deleted", 2_500);
