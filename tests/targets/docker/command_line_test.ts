@@ -116,11 +116,29 @@ dockerTest(
         module,
         'export function flaky(x: number | string): unknown {\n  if (x === "throw") throw new RangeError("no such item");\n  return x;\n}\n',
       );
-      const created = await run(["knot", "create", "flaky", module, "flaky", "--target", "docker"]);
+      // The knot keeps the limits its create is given, for the maps that do not give them.
+      const created = await run([
+        "knot",
+        "create",
+        "flaky",
+        module,
+        "flaky",
+        "--target",
+        "docker",
+        "--retries",
+        "2",
+        "--vcpus",
+        "1",
+      ]);
       assert.equal(created.code, 0, created.stderr);
-      // Two attempts, not the default three; one container runs both items of each attempt.
+      const record = JSON.parse(
+        await Deno.readTextFile(join(home.env.CLOUDKNOT_LOCAL_DIR!, "flaky", "knot.json")),
+      );
+      assert.deepEqual(record.options, { retries: 2, vcpus: 1 });
+      // Two attempts, the knot's, not the default three; one container runs both items of each
+      // attempt.
       const mapped = await run(
-        ["map", "--name", "flaky", "--retries", "2", "--items-per-job", "2", "--json", "-q"],
+        ["map", "--name", "flaky", "--items-per-job", "2", "--json", "-q"],
         '["throw", 1]',
       );
       assert.equal(mapped.code, 1, mapped.stderr + mapped.stdout);
