@@ -1678,18 +1678,28 @@ export class DockerTarget implements Target {
     // with its record, or without it, a folder that still holds the mark (`unfinishedDockerKnot`
     // calls it a clobber stopped part-way). So the mark is the last of the folder to go, after
     // the lock's file (this process holds its lock until it ends), and the folder goes empty.
+    // A create that comes in between finds no lock's file and makes one: the folder is its own.
     const last = new Set([KNOT_RECORD_FILE, CLOBBERING_FILE, KNOT_LOCK_FILE]);
     const gone = (e: unknown) => {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     };
+    let lockGone = false;
     for (let tries = 1;; tries++) {
       try {
+        // A create of the knot that came once the lock's file was gone made it anew, and took
+        // it: what is in the folder now is that create's.
+        if (lockGone && await pathExists(join(root, KNOT_LOCK_FILE), { followLinks: false })) {
+          return;
+        }
         for (const entry of await Array.fromAsync(Deno.readDir(root))) {
           if (last.has(entry.name)) continue;
           await Deno.remove(join(root, entry.name), { recursive: true }).catch(gone);
         }
         await Deno.remove(join(root, KNOT_RECORD_FILE)).catch(gone);
-        if (!options.keepFolder) await Deno.remove(join(root, KNOT_LOCK_FILE)).catch(gone);
+        if (!options.keepFolder) {
+          await Deno.remove(join(root, KNOT_LOCK_FILE)).catch(gone);
+          lockGone = true;
+        }
         await Deno.remove(join(root, CLOBBERING_FILE)).catch(gone);
         if (!options.keepFolder) await Deno.remove(root);
         return;

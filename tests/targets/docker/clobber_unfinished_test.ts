@@ -16,7 +16,11 @@ import { dockerImageName, IMAGE_NAME_LABEL } from "../../../src/store/local_knot
 import { cliInProcess } from "../../support/cli_in_process.ts";
 import { knotImage, withDockerKnots } from "../../support/docker_knots.ts";
 import { dockerTest } from "../../support/docker_available.ts";
-import { killClobberAfterImage, killClobberAfterRemoving } from "./killed_clobber.ts";
+import {
+  clobberWhileCreateArrives,
+  killClobberAfterImage,
+  killClobberAfterRemoving,
+} from "./killed_clobber.ts";
 
 const quiet = new Docker({ logger: () => {} });
 const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
@@ -151,6 +155,37 @@ dockerTest(
             assert.equal(await exists(root), false, `the clobber finished (${removed})`);
             assert.deepEqual(await imagesOf(root), []);
           }
+        } finally {
+          await quiet.removeImage(await imagesOf(root), { force: true, missingOk: true })
+            .catch(() => {});
+        }
+      },
+    );
+  },
+);
+
+dockerTest(
+  "a create of a docker knot that arrives once the knot's clobber removed its lock's file keeps what it wrote: the clobber leaves the folder to it",
+  async () => {
+    await withDockerKnots(
+      "cloudknot-docker-clobber-arrived-",
+      async ({ dir, knotOptions, baseImage }) => {
+        const root = join(dir, "raced");
+        try {
+          await Knot.create({ ...knotOptions, name: "raced", func: (x: number) => x + 1 });
+          await clobberWhileCreateArrives({ dir, name: "raced", baseImage });
+          assert.ok(await exists(join(root, "arrived")), "what the create wrote stays");
+          assert.ok(await exists(join(root, "knot.lock")), "and its lock's file");
+          assert.equal(
+            await exists(join(root, "knot.json")),
+            false,
+            "the clobbered knot's record is gone",
+          );
+          assert.equal(
+            await exists(join(root, "clobbering")),
+            false,
+            "and so is its clobber's mark",
+          );
         } finally {
           await quiet.removeImage(await imagesOf(root), { force: true, missingOk: true })
             .catch(() => {});

@@ -61,6 +61,42 @@ export async function killClobberAfterRemoving(
 }
 
 /**
+ * Clobbers the docker knot `name` of the knots directory `dir` in another
+ * process, in which a create of the knot arrives right after the clobber
+ * removed the lock's file of the knot's folder: as a create that finds no
+ * lock does, it makes the lock's file anew and writes in the folder (here a
+ * file `arrived`). The clobber goes on to its end, which must be a success.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await clobberWhileCreateArrives({ dir, name: "raced", baseImage });
+ * ```
+ *
+ * @param knot The knots directory, the knot's name and the base image it was built on.
+ */
+export async function clobberWhileCreateArrives(
+  knot: { dir: string; name: string; baseImage: string },
+): Promise<void> {
+  const lock = `/${knot.name}/knot.lock`;
+  const status = await clobberWith(
+    knot,
+    "",
+    `const remove = Deno.remove;
+     let arrived = false;
+     Deno.remove = async (path, options) => {
+       await remove(path, options);
+       const file = String(path);
+       if (!arrived && file.endsWith(${JSON.stringify(lock)})) {
+         arrived = true;
+         await Deno.writeTextFile(file, "");
+         await Deno.writeTextFile(file.replace(/knot\.lock$/, "arrived"), "");
+       }
+     };`,
+  );
+  assert.ok(status.success, "the clobber ends well");
+}
+
+/**
  * Clobbers the knot in another process whose docker driver runs
  * `afterImageRemoved` after each image removal (`ref` the image), and which
  * runs `before` first; fails unless the process was killed.
@@ -70,6 +106,20 @@ async function killClobber(
   afterImageRemoved: string,
   before: string,
 ): Promise<void> {
+  const status = await clobberWith(knot, afterImageRemoved, before);
+  assert.equal(status.signal, "SIGKILL", "the clobber was killed on its way");
+}
+
+/**
+ * Clobbers the knot in another process whose docker driver runs
+ * `afterImageRemoved` after each image removal (`ref` the image), and which
+ * runs `before` first; resolves to how that process ended.
+ */
+async function clobberWith(
+  knot: { dir: string; name: string; baseImage: string },
+  afterImageRemoved: string,
+  before: string,
+): Promise<Deno.CommandStatus> {
   const { dir, name, baseImage } = knot;
   const clobbering = new Deno.Command(Deno.execPath(), {
     args: [
@@ -96,6 +146,5 @@ async function killClobber(
     stdout: "null",
     stderr: "inherit",
   }).spawn();
-  const status = await clobbering.status;
-  assert.equal(status.signal, "SIGKILL", "the clobber was killed on its way");
+  return await clobbering.status;
 }
