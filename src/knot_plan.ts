@@ -14,7 +14,7 @@ import { defined } from "./util/defined.ts";
 import { join } from "node:path";
 import { LocalStore } from "./store/local.ts";
 import { readLocalKnotRecord } from "./targets/local/catalog.ts";
-import type { DockerKnotOptions } from "./targets/docker/catalog.ts";
+import { knotLimits } from "./targets/machine_resources.ts";
 
 /**
  * The plan of `Knot.create` with `dryRun: true`, for the target its options
@@ -47,10 +47,16 @@ export async function planKnot(options: KnotOptions, o: ValidKnotOptions): Promi
   const docker = o.target === "docker";
   // The options not given are the knot's own when it exists, as the create would keep them.
   const saved = await readLocalKnotRecord(new LocalStore(join(dir, o.name))).catch(() => undefined);
-  const own: DockerKnotOptions = saved?.target === o.target ? saved.options ?? {} : {};
-  const memory = o.memory ?? own.memory;
-  const vcpus = o.vcpus ?? own.vcpus;
-  const timeout = o.timeout ?? own.timeout;
+  const { concurrency, attempts, memory, vcpus, timeout } = knotLimits(
+    saved?.target === o.target ? saved.options : undefined,
+    {
+      concurrency: options.concurrency,
+      retries: options.retries,
+      timeout: o.timeout,
+      memory: o.memory,
+      vcpus: o.vcpus,
+    },
+  );
   const fn: Record<string, string> = artifact
     ? {
       function: `${artifact.kind} ${artifact.name} (${artifact.hash.slice(0, 12)})`,
@@ -74,10 +80,8 @@ export async function planKnot(options: KnotOptions, o: ValidKnotOptions): Promi
         name: `${dir}/${o.name}`,
         details: {
           ...fn,
-          [docker ? "containers" : "workers"]: options.concurrency !== undefined
-            ? o.concurrency
-            : own.concurrency ?? o.concurrency,
-          attempts: options.retries !== undefined ? o.retries : own.retries ?? o.retries,
+          [docker ? "containers" : "workers"]: concurrency,
+          attempts,
           ...(memory !== undefined ? { [docker ? "memory MiB" : "heap limit MiB"]: memory } : {}),
           ...(vcpus !== undefined ? { vcpus } : {}),
           ...(timeout !== undefined ? { timeout } : {}),

@@ -9,6 +9,7 @@
 import { MAX_TIMEOUT_SECONDS } from "./aws/batch/compute_options.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { describeValue } from "../util/validate.ts";
+import { defined } from "../util/defined.ts";
 
 /**
  * The most worker processes of a local knot. Each is a Deno process with its
@@ -36,6 +37,53 @@ export const DEFAULT_RETRIES = 3;
  */
 export function defaultConcurrency(): number {
   return navigator.hardwareConcurrency ?? 1;
+}
+
+/**
+ * The options of `Knot.create` that a local or docker knot keeps in its
+ * record, as {@linkcode knotLimits} reads them (a local knot has no `vcpus`).
+ */
+export interface KeptLimits {
+  /** Worker processes (containers at once on the docker target). */
+  concurrency?: number;
+  /** Attempts per item. */
+  retries?: number;
+  /** Seconds per attempt. */
+  timeout?: number;
+  /** Each worker's V8 heap limit, MiB (each container's memory limit on the docker target). */
+  memory?: number;
+  /** Each container's CPUs (docker). */
+  vcpus?: number;
+}
+
+/**
+ * The limits a local or docker knot runs with: each one given, else the
+ * knot's own (its record's), else its default ({@linkcode defaultConcurrency}
+ * workers, {@linkcode DEFAULT_RETRIES} attempts, no timeout, memory or vCPU
+ * limit).
+ *
+ * @example Usage
+ * ```ts
+ * import { knotLimits } from "./machine_resources.ts";
+ *
+ * console.log(knotLimits({ retries: 2, timeout: 60 }, { timeout: 30 }).timeout); // 30
+ * console.log(knotLimits({ retries: 2 }).attempts); // 2
+ * ```
+ *
+ * @param own The knot's own, as its record keeps them. @default {none}
+ * @param given Those given now, which replace its own. @default {none}
+ * @returns The workers (or containers at once) and attempts, and each limit there is.
+ */
+export function knotLimits(
+  own: KeptLimits = {},
+  given: { [K in keyof KeptLimits]?: number | undefined } = {},
+): { concurrency: number; attempts: number; timeout?: number; memory?: number; vcpus?: number } {
+  const pick = (key: keyof KeptLimits) => given[key] ?? own[key];
+  return {
+    concurrency: pick("concurrency") ?? defaultConcurrency(),
+    attempts: pick("retries") ?? DEFAULT_RETRIES,
+    ...defined({ timeout: pick("timeout"), memory: pick("memory"), vcpus: pick("vcpus") }),
+  };
 }
 
 /** Docker refuses a container memory limit below 6 MiB. */

@@ -17,7 +17,7 @@ import { LocalTarget } from "../../targets/local/local_target.ts";
 import type { MapRequest } from "../../targets/target.ts";
 import { recordSection } from "../../state/sections.ts";
 import type { DockerKnotOptions } from "../../targets/docker/catalog.ts";
-import { DEFAULT_RETRIES, defaultConcurrency } from "../../targets/machine_resources.ts";
+import { knotLimits } from "../../targets/machine_resources.ts";
 import { cliAwsKnot, cliSettings } from "./aws.ts";
 import { inCliWords } from "./cli_words.ts";
 import type { Command, CommandContext } from "./command.ts";
@@ -135,13 +135,14 @@ export async function planMap(
   const own: DockerKnotOptions = found?.record.target === o.target
     ? found.record.options ?? {}
     : {};
-  const runs = {
-    knot: common.name,
-    root,
-    concurrency: o.concurrency ?? own.concurrency ?? defaultConcurrency(),
-    attempts: common.retries ?? own.retries ?? DEFAULT_RETRIES,
-    ...defined({ timeout: common.timeout ?? own.timeout, memory: common.memory ?? own.memory }),
-  };
+  const { vcpus, ...limits } = knotLimits(own, {
+    concurrency: o.concurrency,
+    retries: common.retries,
+    timeout: common.timeout,
+    memory: common.memory,
+    vcpus: common.vcpus,
+  });
+  const runs = { knot: common.name, root, ...limits };
   if (o.target === "docker") {
     const { DockerTarget } = await import("../../targets/docker/docker_target.ts");
     const { dockerKnotImage } = await import("../../targets/docker/docker_knot.ts");
@@ -149,7 +150,7 @@ export async function planMap(
       ...runs,
       image: await dockerKnotImage({ name: common.name, dir }),
       docker: common.docker!,
-      ...defined({ vcpus: common.vcpus ?? own.vcpus }),
+      ...defined({ vcpus }),
     });
     plans.push(await docker.plan(request, options));
     return plans;

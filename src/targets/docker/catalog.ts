@@ -25,7 +25,7 @@ import {
 import { CLOBBERING_FILE, clobberMarkTarget, dockerImageName } from "../../store/local_knots.ts";
 import { pathExists } from "../../util/read_text.ts";
 import type { LocalKnotOptions } from "../local/catalog.ts";
-import { defaultConcurrency } from "../machine_resources.ts";
+import { knotLimits } from "../machine_resources.ts";
 import type { DockerTarget, RunContainer } from "./docker_target.ts";
 
 /** The mark a knot's clobber leaves until it is done (`store/local_knots.ts`). */
@@ -123,7 +123,7 @@ export function dockerRuns(
         image: knot.record.image,
         // Finishing a run another process left, or retrying one, runs the knot's containers at
         // once (its attempts and limits are the run's own).
-        concurrency: knot.record.options?.concurrency ?? defaultConcurrency(),
+        concurrency: knotLimits(knot.record.options).concurrency,
         attempts: 1,
         docker,
       })

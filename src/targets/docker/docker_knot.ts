@@ -33,7 +33,12 @@ import {
 } from "../local/catalog.ts";
 import type { OpenedKnot } from "../target.ts";
 import { keptOptions, type LocalKnotSpec } from "../local/local_knot.ts";
-import { checkKeptResources, DEFAULT_RETRIES, defaultConcurrency } from "../machine_resources.ts";
+import {
+  checkKeptResources,
+  DEFAULT_RETRIES,
+  defaultConcurrency,
+  knotLimits,
+} from "../machine_resources.ts";
 import { DockerTarget, type DockerTargetOptions } from "./docker_target.ts";
 import {
   CLOBBERING_FILE,
@@ -315,14 +320,12 @@ async function openHeld(
       options: { ...keptOptions(spec), ...defined({ vcpus: spec.vcpus, network: spec.network }) },
     },
   );
-  const own = record.options ?? {};
   const target = new DockerTarget({
     knot: spec.name,
     root,
     image: ref,
     imageId,
-    concurrency: own.concurrency ?? defaultConcurrency(),
-    attempts: own.retries ?? DEFAULT_RETRIES,
+    ...knotLimits(record.options),
     docker,
     // The knot's image now, for a retry, and for a map whose own image was removed from Docker
     // since: read, or built again from the build directory, holding the knot's lock, so never
@@ -331,12 +334,7 @@ async function openHeld(
     // created again).
     knotImage: ({ retry }) =>
       knotImageNow(spec, { root, store, ref, docker, build, hash: artifact.hash, retry }),
-    ...defined({
-      timeout: own.timeout,
-      memory: own.memory,
-      vcpus: own.vcpus,
-      network: own.network,
-    }),
+    ...defined({ network: record.options?.network }),
     permissions: record.permissions!,
     ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
   });

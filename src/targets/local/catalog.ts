@@ -23,7 +23,7 @@ import { validateKnotName } from "../../util/validate.ts";
 import { type DamagedRun, LocalTarget } from "./local_target.ts";
 import { thenSentence } from "../../util/sentence.ts";
 import { KnotClobberedWhileOpeningError, runsRootAdvice } from "./errors.ts";
-import { defaultConcurrency } from "../machine_resources.ts";
+import { type KeptLimits, knotLimits } from "../machine_resources.ts";
 
 export type { EnvLookup };
 export { localKnotsDir, localRunsRoot };
@@ -73,16 +73,7 @@ export interface LocalKnotRecord {
  * job definition keeps them. One never given is left out, and runs with its
  * default.
  */
-export interface LocalKnotOptions {
-  /** Worker processes (containers at once on the docker target). */
-  concurrency?: number;
-  /** Attempts per item. */
-  retries?: number;
-  /** Seconds per attempt. */
-  timeout?: number;
-  /** Each worker's V8 heap limit, MiB (each container's memory limit on the docker target). */
-  memory?: number;
-}
+export type LocalKnotOptions = Omit<KeptLimits, "vcpus">;
 
 /** What every record of the local knots directory says of its knot, a local knot's and a docker knot's alike. */
 export type KnotRecordFields = Pick<
@@ -435,7 +426,7 @@ export function localRuns(
     knotArtifact: () => recordedArtifact(knot.root, knot.record.artifact),
     // Finishing a run another process left, or retrying one, runs the knot's workers (its
     // attempts and limits are the run's own).
-    concurrency: knot.record.options?.concurrency ?? defaultConcurrency(),
+    concurrency: knotLimits(knot.record.options).concurrency,
     attempts: 1,
     permissions: knot.record.permissions ?? { ...DEFAULT_PERMISSIONS },
   });

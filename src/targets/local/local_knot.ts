@@ -34,7 +34,12 @@ import {
 import { LocalTarget } from "./local_target.ts";
 import { pathExists } from "../../util/read_text.ts";
 import type { OpenedKnot } from "../target.ts";
-import { checkKeptResources, DEFAULT_RETRIES, defaultConcurrency } from "../machine_resources.ts";
+import {
+  checkKeptResources,
+  DEFAULT_RETRIES,
+  defaultConcurrency,
+  knotLimits,
+} from "../machine_resources.ts";
 import { holdingKnot } from "../../store/knot_lock.ts";
 
 /** What a local knot is made from. */
@@ -195,7 +200,7 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
   if (record.artifact !== artifactKey || record.hash !== artifact.hash) {
     artifact = await recordedFunction(root, record);
   }
-  const own = record.options ?? {};
+  const { concurrency, attempts, timeout, memory } = knotLimits(record.options);
   if (runsRoot !== root) await ensurePrivateDir(runsRoot);
   const target = new LocalTarget({
     knot: spec.name,
@@ -203,10 +208,10 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
     runsRoot,
     artifact: record.artifact,
     knotArtifact: () => recordedArtifact(root, record.artifact),
-    concurrency: own.concurrency ?? defaultConcurrency(),
-    attempts: own.retries ?? DEFAULT_RETRIES,
+    concurrency,
+    attempts,
     permissions: record.permissions!,
-    ...defined({ timeout: own.timeout, memory: own.memory, warn: spec.warn }),
+    ...defined({ timeout, memory, warn: spec.warn }),
   });
   return { artifact, target };
 }
