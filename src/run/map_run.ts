@@ -168,6 +168,13 @@ export interface RunControl {
  */
 export type Unconfirmed = (index: number) => string | undefined;
 
+/**
+ * Why a run is cancelled ({@linkcode MapRun.cancel}): words, which its items
+ * give as a `CancelledError`'s message, or an error's name and message, which
+ * they give as theirs (a knot's clobber's `KnotClobberedError`).
+ */
+export type CancelReason = string | { name: string; message: string };
+
 /** Options for {@linkcode MapRun.create}. */
 export interface MapRunOptions {
   /**
@@ -622,9 +629,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
    *   message, or an error's name and message, which they give as theirs (a knot's clobber
    *   cancels its runs as a `KnotClobberedError`).
    */
-  cancel(
-    reason: string | { name: string; message: string } = "The run was cancelled",
-  ): Promise<void> {
+  cancel(reason: CancelReason = "The run was cancelled"): Promise<void> {
     if (this.finished) return this.done;
     const error = typeof reason === "string"
       ? { name: "CancelledError", message: reason }

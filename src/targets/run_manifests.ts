@@ -8,7 +8,9 @@
  */
 import { join } from "node:path";
 import { failureRecord } from "../job/record.ts";
-import type { RunControl } from "../run/map_run.ts";
+import type { CancelReason, RunControl } from "../run/map_run.ts";
+
+export type { CancelReason };
 export { CLOBBERED_WHILE_RUNNING } from "../job/retry_advice.ts";
 
 /**
@@ -80,12 +82,6 @@ const CANCEL_FILE = "cancel";
  * process of an earlier version, which reads them as its items' message, expects.
  */
 const CANCEL_ERROR_FILE = "cancel.json";
-
-/**
- * Why a run is cancelled: words, which its items give as a `CancelledError`'s message, or an
- * error's name and message, which they give as theirs (what `MapRun.cancel` takes).
- */
-export type CancelReason = string | { name: string; message: string };
 
 function wordsOf(reason: CancelReason): string {
   return typeof reason === "string" ? reason : reason.message;
