@@ -14,7 +14,7 @@ import { readAwsKnot } from "../../targets/aws/catalog.ts";
 import { findLocalKnot } from "../../targets/local/catalog.ts";
 import { cliAwsKnot, cliSettings } from "../common/aws.ts";
 import { cliWarn } from "../common/cli_words.ts";
-import { awsKnotOptions, awsOptionsGiven } from "../common/aws_options.ts";
+import { awsKnotOptions, awsOptionsGiven, DOCKER_TOO } from "../common/aws_options.ts";
 import type { CommandContext } from "../common/command.ts";
 import { awsFunctionLabel, awsKnotJson, functionLabel, knotJson } from "../common/knot_view.ts";
 import { cliKnotEnv, cliLocalKnot, refuseAwsNameClash } from "../common/knots.ts";
@@ -24,7 +24,8 @@ import type { Permissions } from "../../job/permissions.ts";
 import { printPlans } from "../common/plan_output.ts";
 import { refuseOriginalKnotAndPars } from "../common/original.ts";
 import { pairs } from "../common/pairs.ts";
-import { KNOT_RANGES, targetsTaking } from "../common/ranges.ts";
+import { KNOT_RANGES } from "../common/ranges.ts";
+import { refuseConcurrencyOnAws } from "../common/options.ts";
 import { resolveTarget } from "../common/target.ts";
 import { cliDocker } from "../common/docker.ts";
 import { untilInterrupted } from "../common/interrupted.ts";
@@ -40,11 +41,7 @@ async function createAws(
     permissions?: Permissions;
   },
 ): Promise<number> {
-  if (ctx.string("concurrency") !== undefined) {
-    throw ctx.usage(
-      `--concurrency is for ${targetsTaking("concurrency")}: on AWS, see --max-vcpus`,
-    );
-  }
+  refuseConcurrencyOnAws(ctx);
   const awsOptions = awsKnotOptions(ctx, "aws");
   const retries = ctx.number("retries", KNOT_RANGES.aws.retries!);
   const timeout = ctx.number("timeout", KNOT_RANGES.aws.timeout!);
@@ -137,14 +134,10 @@ export async function run(ctx: CommandContext): Promise<number> {
     });
   }
   // The docker target builds its image here, and runs its containers with their CPUs.
-  const stray = awsOptionsGiven(ctx).filter((o) =>
-    target !== "docker" || (o !== "--base-image" && o !== "--vcpus")
-  );
+  const stray = awsOptionsGiven(ctx).filter((o) => target !== "docker" || !DOCKER_TOO.has(o));
   if (stray.length > 0) {
-    // The docker target builds an image from a base image, and gives its containers CPUs.
-    const dockerToo = (o: string) => o === "--base-image" || o === "--vcpus";
     throw ctx.usage(
-      stray.map((o) => `${o} is for --target aws${dockerToo(o) ? " or --target docker" : ""}`)
+      stray.map((o) => `${o} is for --target aws${DOCKER_TOO.has(o) ? " or --target docker" : ""}`)
         .join("; "),
     );
   }
@@ -159,14 +152,9 @@ export async function run(ctx: CommandContext): Promise<number> {
   await refuseAwsNameClash(ctx, name);
   await checkModulePath(module);
   const warn = cliWarn(ctx);
+  const { baseImage, vcpus } = target === "docker" ? awsKnotOptions(ctx, "docker") : {};
   const docker: Partial<KnotOptions> = target === "docker"
-    ? {
-      docker: cliDocker(ctx, { quiet: ctx.flag("quiet") }),
-      ...defined({
-        baseImage: awsKnotOptions(ctx, "docker").baseImage,
-        vcpus: awsKnotOptions(ctx, "docker").vcpus,
-      }),
-    }
+    ? { docker: cliDocker(ctx, { quiet: ctx.flag("quiet") }), ...defined({ baseImage, vcpus }) }
     : {};
   const knotOptions: KnotOptions = {
     ...docker,

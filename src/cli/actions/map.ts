@@ -16,7 +16,7 @@ import { checkJobEnvironment } from "../../targets/aws/batch/command.ts";
 import { checkContainerEnv } from "../../job/container_env.ts";
 import { cliAwsKnot, cliSettings } from "../common/aws.ts";
 import { cliWarn } from "../common/cli_words.ts";
-import { awsKnotOptions, awsOptionsGiven } from "../common/aws_options.ts";
+import { awsKnotOptions, awsOptionsGiven, DOCKER_TOO } from "../common/aws_options.ts";
 import { cliDocker } from "../common/docker.ts";
 import { readInputs } from "../common/inputs.ts";
 import { followRun } from "../common/follow_run.ts";
@@ -25,17 +25,14 @@ import { knotNameFor } from "../common/knot_name.ts";
 import { functionLabel } from "../common/knot_view.ts";
 import { cliKnotEnv, cliLocalKnot, locateKnot, refuseAwsNameClash } from "../common/knots.ts";
 import { checkModulePath, cliFiles } from "../common/module_path.ts";
-import { refuseUnorderedJson } from "../common/options.ts";
+import { refuseConcurrencyOnAws, refuseUnorderedJson } from "../common/options.ts";
 import { cliPermissions } from "../common/permissions.ts";
 import { planMap, printPlans } from "../common/plan_output.ts";
 import { refuseOriginalKnotAndPars } from "../common/original.ts";
 import { pairs } from "../common/pairs.ts";
-import { KNOT_RANGES, POSITIVE_NUMBER, targetsTaking } from "../common/ranges.ts";
+import { KNOT_RANGES, POSITIVE_NUMBER } from "../common/ranges.ts";
 import { resolveTarget, type TargetName } from "../common/target.ts";
 import type { CommandContext } from "../common/command.ts";
-
-/** The flags of AWS knots the docker target takes too: what they mean on one machine. */
-const DOCKER_TOO: ReadonlySet<string> = new Set(["--vcpus", "--base-image", "--items-per-job"]);
 
 /**
  * Says on stderr that the knot of this machine a map opened had another
@@ -111,11 +108,7 @@ export async function run(ctx: CommandContext): Promise<number> {
         ...(dockerToo.length > 0 ? [isFor(dockerToo, "--target aws or --target docker")] : []),
       ].join("; "));
     }
-  } else if (ctx.string("concurrency") !== undefined) {
-    throw ctx.usage(
-      `--concurrency is for ${targetsTaking("concurrency")}: on AWS, see --max-vcpus`,
-    );
-  }
+  } else refuseConcurrencyOnAws(ctx);
   const ranges = KNOT_RANGES[target];
   const concurrency = target === "aws" ? undefined : ctx.number("concurrency", ranges.concurrency!);
   const retries = ctx.number("retries", ranges.retries!);

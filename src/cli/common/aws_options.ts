@@ -169,6 +169,16 @@ export function awsKnotOptions(ctx: CommandContext, target: TargetName = "aws"):
 }
 
 /**
+ * The flags of AWS knots the docker target takes too, as `--name`: what they
+ * mean on one machine (`map` and `knot create` refuse the others there).
+ */
+export const DOCKER_TOO: ReadonlySet<string> = new Set([
+  "--vcpus",
+  "--base-image",
+  "--items-per-job",
+]);
+
+/**
  * The AWS options given to a command that runs on the local target, which
  * are an error there.
  *

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ArgumentSpec, CommandContext, OptionSpec } from "./command.ts";
+import { targetsTaking } from "./ranges.ts";
 
 /** `--json`: one JSON document on stdout instead of text. */
 export const JSON_OPTION: Record<string, OptionSpec> = {
@@ -90,6 +91,26 @@ export const KNOT_LIMIT_OPTIONS: Record<string, OptionSpec> = {
       "Memory per job (4 to 33,554,432 on AWS, at least 6 on docker); locally, each worker's heap limit",
   },
 };
+
+/**
+ * Refuses `--concurrency` for a knot on AWS (`map`, `knot create`), where a
+ * compute environment's vCPUs bound what runs at once.
+ *
+ * @example Usage
+ * ```ts ignore
+ * if (target === "aws") refuseConcurrencyOnAws(ctx);
+ * ```
+ *
+ * @param ctx The running command.
+ * @throws {UsageError} When `--concurrency` is given.
+ */
+export function refuseConcurrencyOnAws(ctx: CommandContext): void {
+  if (ctx.string("concurrency") !== undefined) {
+    throw ctx.usage(
+      `--concurrency is for ${targetsTaking("concurrency")}: on AWS, see --max-vcpus`,
+    );
+  }
+}
 
 /** Options every command has; the command line handles them itself. */
 export const COMMON_OPTIONS: Record<string, OptionSpec> = {
