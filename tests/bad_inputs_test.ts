@@ -593,6 +593,14 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
         /--volume-size takes an integer from 30 to 16,384, not "2"/,
       ],
       [[...create, "--retries", "11"], /--retries takes an integer from 1 to 10, not "11"/],
+      [
+        [...create, "--concurrency", "2"],
+        /--concurrency is for --target docker or --target local: on AWS, see --max-vcpus/,
+      ],
+      [
+        ["map", JOBS, "square", "--target", "aws", "--concurrency", "2"],
+        /--concurrency is for --target docker or --target local: on AWS, see --max-vcpus/,
+      ],
       [[...create, "--base-image", "Not A Ref"], /Invalid --base-image "Not A Ref"/],
       [[...create, "--policy", "NoSuchPolicy"], /Unknown IAM policy "NoSuchPolicy" in --policy: /],
       [
