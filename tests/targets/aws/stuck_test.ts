@@ -9,6 +9,7 @@ import { stuckReason, waitingAdvice } from "../../../src/targets/aws/batch/stuck
 import { inCliWords } from "../../../src/cli/common/cli_words.ts";
 import { validateComputeOptions } from "../../../src/targets/aws/batch/compute_options.ts";
 import { readAwsKnot, writeAwsKnot } from "../../../src/targets/aws/catalog.ts";
+import { endsWithin } from "../../support/ends_within.ts";
 import { cli, inlineJobRunner, recordKnot, startTestBed } from "./helpers.ts";
 
 const CAPACITY = "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY - Service cannot fulfill the capacity " +
@@ -300,4 +301,65 @@ Deno.test("a retry's jobs waiting for capacity are told to wait or to map on a k
     inCliWords(new Error(advice)),
     /a knot made with more --instance-types on cloudknot knot create/,
   );
+});
+
+Deno.test("array jobs whose reason AWS Batch gives only after the first look at them are told of at the next look, not a check interval later", async () => {
+  const bed = await startTestBed((x: number) => x + 1, {
+    emulator: { runner: inlineJobRunner((x: number) => x + 1) },
+  });
+  const { emu, session } = bed;
+  try {
+    // The knot's queue, on the bed's compute environment lowered below one job's vCPU.
+    const { jobStateTimeLimitActions } = validateComputeOptions({});
+    const ce = (await session.batch.describeJobQueues({ jobQueues: [bed.resources.jobQueue] }))
+      .jobQueues![0]!.computeEnvironmentOrder[0]!.computeEnvironment;
+    const queue = await session.batch.createJobQueue({
+      jobQueueName: "late",
+      priority: 1,
+      computeEnvironmentOrder: [{ order: 1, computeEnvironment: ce }],
+      jobStateTimeLimitActions,
+    });
+    await session.batch.updateComputeEnvironment({
+      computeEnvironment: ce,
+      computeResources: { maxvCpus: 0 },
+    });
+    while (emu.batch.jobQueues.get("late")!.status !== "VALID") {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // The first look at the waiting children finds them without a reason, as right after they
+    // became RUNNABLE: AWS Batch gives it a moment later (here, by the time that look answers).
+    let looks = 0;
+    const batch = Object.create(session.batch, {
+      listJobs: {
+        value: async (...args: Parameters<typeof session.batch.listJobs>) => {
+          let page = await session.batch.listJobs(...args);
+          if (args[0]?.jobStatus !== "RUNNABLE" || looks++ > 0) return page;
+          // Once the reason is there, so that the next look finds it.
+          while (!page.jobSummaryList.some((child) => child.statusReason)) {
+            await new Promise((r) => setTimeout(r, 10));
+            page = await session.batch.listJobs(...args);
+          }
+          return {
+            ...page,
+            jobSummaryList: page.jobSummaryList.map(({ statusReason: _, ...child }) => child),
+          };
+        },
+      },
+    });
+    const told = Promise.withResolvers<StuckNotice>();
+    // The default check interval: a minute between looks once one found a reason.
+    const target = bed.target({
+      session: Object.create(session, { batch: { value: batch } }),
+      jobQueue: queue.jobQueueArn,
+      onStuck: (_, notice) => told.resolve(notice),
+    });
+    const run = await target.map<number>({ items: encodeItems([1, 2]), starmap: false, env: {} });
+    const notice = await endsWithin(told.promise, 30_000, "the notice of the stuck jobs");
+    assert.equal(looks, 2, "told at the second look");
+    assert.match(notice.advice, /maxVcpus/);
+    await run.cancel("enough");
+    await run.done;
+  } finally {
+    await bed.close();
+  }
 });

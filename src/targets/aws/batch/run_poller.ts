@@ -234,6 +234,8 @@ interface Watch {
   failedSeen: Set<number>;
   done: boolean;
   stuckCheckedAt?: number;
+  /** The first look at its waiting children found no reason: it looks again next round. */
+  stuckLookAgain?: boolean;
 }
 
 /**
@@ -545,13 +547,19 @@ export class RunPoller {
     if ((summary.STARTING ?? 0) + (summary.RUNNING ?? 0) > 0) return;
     const now = Date.now();
     const every = this.#o.stuckCheckIntervalMs ?? 60_000;
-    if (w.stuckCheckedAt !== undefined && now - w.stuckCheckedAt < every) return;
+    const again = w.stuckLookAgain === true;
+    if (!again && w.stuckCheckedAt !== undefined && now - w.stuckCheckedAt < every) return;
+    const first = w.stuckCheckedAt === undefined;
     w.stuckCheckedAt = now;
+    w.stuckLookAgain = false;
     const page = await this.#o.batch.listJobs(
       { arrayJobId: w.job.jobId, jobStatus: "RUNNABLE", maxResults: 10 },
       { signal },
     );
     for (const child of page.jobSummaryList) this.#stuck(child.jobId, child.statusReason);
+    // A job is RUNNABLE a moment before AWS Batch gives the reason it cannot be placed: a first
+    // look that finds none looks once more at the next round, not only a check interval later.
+    w.stuckLookAgain = first && page.jobSummaryList.every((child) => !child.statusReason);
   }
 
   /** The items of a job that this poller watches. */
